@@ -1,0 +1,189 @@
+"""The local stand-in for two Salesforce orgs (ORG A and ORG B).
+
+One shared server process serves every notebook kernel. From a notebook::
+
+    from helpers import localorg
+    orgs = localorg.ensure_running()      # starts it once, reuses it afterwards
+    orgs.login_url, orgs.ca_bundle, orgs.orgs["B"]["instance_url"]
+    app = localorg.create_app("Tutorial app", ["http://localhost:1717/OauthRedirect"])
+    localorg.stop()
+
+The same is available on the command line: ``python -m helpers.localorg --help``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from filelock import FileLock
+
+from . import config
+from .server import state_path
+from .setup.apps import AppSettingsError, NewApp
+
+__all__ = ["LocalOrgInfo", "LocalOrgError", "AppSettingsError", "NewApp", "ensure_running",
+           "info", "stop", "create_app"]
+
+START_TIMEOUT = 60.0
+
+
+class LocalOrgError(RuntimeError):
+    """The local orgs could not be started, reached or stopped; the message says why."""
+
+
+@dataclass(frozen=True)
+class LocalOrgInfo:
+    """Where the running local orgs are: URLs, the CA to trust, demo users."""
+
+    login_url: str
+    ca_bundle: str
+    data_dir: str
+    orgs: dict[str, dict[str, Any]]
+    pid: int = 0
+    seeded: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def instance_url(self, org: str) -> str:
+        return self.orgs[org]["instance_url"]
+
+    def user(self, org: str) -> dict[str, str]:
+        """The first demo user of an org: ``{"username", "password"}``."""
+        return self.orgs[org]["users"][0]
+
+    def __repr__(self) -> str:  # passwords stay out of reprs
+        return (f"LocalOrgInfo(login_url={self.login_url!r}, orgs={{'A': "
+                f"{self.orgs['A']['instance_url']!r}, 'B': {self.orgs['B']['instance_url']!r}}}, "
+                f"ca_bundle={self.ca_bundle!r})")
+
+
+def _from_state(state: dict[str, Any]) -> LocalOrgInfo:
+    i = state["info"]
+    return LocalOrgInfo(i["login_url"], i["ca_bundle"], i["data_dir"], i["orgs"],
+                        state.get("pid", 0), i.get("seeded", False), i)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _probe(state: dict[str, Any]) -> bool:
+    """True when the server recorded in ``state`` answers, and is the one of this data folder."""
+    if not _alive(state.get("pid", 0)):
+        return False
+    try:
+        r = requests.get(state["info"]["login_url"] + "/_localorg/status", timeout=3)
+        return r.ok and r.json().get("data_dir") == state["info"]["data_dir"]
+    except (requests.RequestException, ValueError):
+        return False
+
+
+def _read_state(data: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(state_path(data).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def info(data_dir: str | os.PathLike[str] | None = None) -> LocalOrgInfo | None:
+    """The running local orgs of a data folder, or None when they are not running."""
+    state = _read_state(config.data_dir(data_dir))
+    return _from_state(state) if state and _probe(state) else None
+
+
+def ensure_running(data_dir: str | os.PathLike[str] | None = None, port_base: int | None = None,
+                   seed: str | None = None, timeout: float = START_TIMEOUT) -> LocalOrgInfo:
+    """Start the local orgs unless they already run; return where they are.
+
+    Safe when several kernels call it at once: a file lock lets one of them start
+    the server and the others find it running.
+    """
+    data = config.data_dir(data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(data / "server.lock"), timeout=timeout):
+        running = info(data)
+        if running:
+            return running
+        base = config.port_base(port_base)
+        log_path = data / "server.log"
+        cmd = [sys.executable, "-m", "helpers.localorg", "serve", "--data", str(data),
+               "--port-base", str(base)]
+        if seed is not None:
+            cmd += ["--seed", str(seed)]
+        kwargs: dict[str, Any] = {}
+        if os.name == "nt":
+            kwargs["creationflags"] = (subprocess.CREATE_NEW_PROCESS_GROUP
+                                       | subprocess.DETACHED_PROCESS)
+        else:
+            kwargs["start_new_session"] = True  # outlives the kernel that started it
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(cmd, cwd=str(config.REPO_ROOT), stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=log, **kwargs)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = _read_state(data)
+            if state and state.get("pid") == proc.pid and _probe(state):
+                return _from_state(state)
+            if proc.poll() is not None:
+                tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+                raise LocalOrgError("the local orgs did not start:\n  " + "\n  ".join(tail) +
+                                    f"\n(full log: {log_path})")
+            time.sleep(0.05)
+        proc.terminate()
+        raise LocalOrgError(f"the local orgs did not answer within {timeout:.0f} s; "
+                            f"see {log_path}")
+
+
+def stop(data_dir: str | os.PathLike[str] | None = None, timeout: float = 15.0) -> bool:
+    """Stop the local orgs of a data folder. Returns False when they were not running."""
+    data = config.data_dir(data_dir)
+    state = _read_state(data)
+    if not state or not _alive(state.get("pid", 0)):
+        state_path(data).unlink(missing_ok=True)
+        return False
+    pid = state["pid"]
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid) or _read_state(data) is None:
+            return True
+        time.sleep(0.05)
+    raise LocalOrgError(f"the local orgs (pid {pid}) did not stop within {timeout:.0f} s")
+
+
+def create_app(name: str, callback_urls: list[str] | str, org: str = "B",
+               scopes: str = "api refresh_token", *, require_pkce: bool = True,
+               require_secret: bool = True, require_secret_refresh: bool = True,
+               refresh_rotation: bool = False,
+               data_dir: str | os.PathLike[str] | None = None) -> NewApp:
+    """Create an External Client App in a local org; returns its consumer key and secret.
+
+    Works whether or not the server is running (it writes to the org's database).
+    """
+    from .runtime import open_runtime
+    from .setup.apps import create_app as _create
+
+    data = config.data_dir(data_dir)
+    rt = open_runtime(data, config.port_base(None), with_tls=False)
+    urls = [callback_urls] if isinstance(callback_urls, str) else list(callback_urls)
+    return _create(rt, org, name, urls, scopes, require_secret=require_secret,
+                   require_secret_refresh=require_secret_refresh, require_pkce=require_pkce,
+                   refresh_rotation=refresh_rotation)

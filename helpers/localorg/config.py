@@ -1,0 +1,68 @@
+"""Where the local orgs live and what they start with."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = REPO_ROOT / ".localorg"
+DEFAULT_PORT_BASE = 8700
+DATA_ENV = "LOCALORG_DATA"
+PORT_BASE_ENV = "LOCALORG_PORT_BASE"
+
+ORG_KEYS = ("A", "B")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    org: str
+    username: str
+    password: str
+    first_name: str
+    last_name: str
+
+
+# Obviously fake credentials (checklist B-36): the local orgs accept them on loopback only.
+DEMO_USERS = (
+    DemoUser("A", "ada@org-a.localorg.test", "orgA-demo-pass-1", "Ada", "Admin"),
+    DemoUser("B", "ben@org-b.localorg.test", "orgB-demo-pass-1", "Ben", "Builder"),
+)
+
+ORG_NAMES = {"A": "ORG A (local)", "B": "ORG B (local)"}
+MY_DOMAINS = {"A": "orga", "B": "orgb"}
+
+# ORG A starts with a handful of Accounts (the post posts ORG A's latest one); ORG B starts empty.
+SAMPLE_ACCOUNTS = (
+    {"Name": "Edge Communications", "Type": "Customer - Direct", "Industry": "Electronics",
+     "Description": "Leading provider of telecom equipment."},
+    {"Name": "Burlington Textiles Corp of America", "Type": "Customer - Direct",
+     "Industry": "Apparel", "Description": "Textile maker with mills in North Carolina."},
+    {"Name": "Pyramid Construction Inc.", "Type": "Customer - Channel",
+     "Industry": "Construction", "Description": "Builds commercial sites across Europe."},
+    {"Name": "Grand Hotels & Resorts Ltd", "Type": "Customer - Direct",
+     "Industry": "Hospitality", "Description": "Chain of luxury hotels."},
+    {"Name": "United Oil & Gas Corp.", "Type": "Customer - Direct", "Industry": "Energy",
+     "Description": "Oil and gas exploration and refining."},
+)
+
+
+def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder: the argument, else ``$LOCALORG_DATA``, else ``.localorg/`` in the repo."""
+    if explicit:
+        return Path(explicit).resolve()
+    env = os.environ.get(DATA_ENV)
+    return Path(env).resolve() if env else DEFAULT_DATA_DIR
+
+
+def port_base(explicit: int | None = None) -> int:
+    if explicit is not None:
+        return explicit
+    env = os.environ.get(PORT_BASE_ENV)
+    return int(env) if env else DEFAULT_PORT_BASE
+
+
+def ports(base: int) -> dict[str, int]:
+    """Ports of the three hosts for a port base: login, ORG A, ORG B."""
+    return {"login": base, "A": base + 1, "B": base + 2}

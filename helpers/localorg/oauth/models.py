@@ -1,0 +1,1 @@
+"""Authorization codes and tokens (tables + Authlib model mixins). Owned by the oauth package."""

@@ -1,0 +1,98 @@
+"""One process, three listeners: the login host (HTTP) and ORG A / ORG B (HTTPS).
+
+cheroot is CherryPy's production WSGI server: threaded, TLS through the standard
+``ssl`` module, pure Python, so it runs the same on Linux, macOS and Windows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+from .runtime import LOOPBACK, LocalOrg, open_runtime
+from .web import create_app
+
+STATE_FILE = "server.json"
+THREADS_PER_HOST = 40  # 100 learners at once on 2 cores (see bench/)
+log = logging.getLogger("helpers.localorg")
+
+
+def state_path(data_dir: Path) -> Path:
+    return Path(data_dir) / STATE_FILE
+
+
+def build_servers(rt: LocalOrg) -> dict[str, wsgi.Server]:
+    servers = {}
+    for host, port in rt.ports.items():
+        server = wsgi.Server((LOOPBACK, port), create_app(rt, host), numthreads=THREADS_PER_HOST,
+                             server_name=f"localorg-{host}", request_queue_size=256, timeout=10)
+        if host != "login":
+            server.ssl_adapter = BuiltinSSLAdapter(str(rt.tls.cert), str(rt.tls.key))
+        servers[host] = server
+    return servers
+
+
+def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bool = False) -> int:
+    """Run until SIGINT/SIGTERM. Prints the ready line (JSON or text) once all hosts listen."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        stream=sys.stderr)
+    rt = open_runtime(data_dir, port_base, seed)
+    servers = build_servers(rt)
+    try:
+        for server in servers.values():
+            server.prepare()  # binds now, so a busy port fails before we claim to be ready
+    except OSError as exc:
+        for server in servers.values():
+            server.stop()
+        print(f"error: cannot listen on the local org ports {sorted(rt.ports.values())} ({exc}).\n"
+              "Another server may be running: `python -m helpers.localorg status`, or pick other "
+              "ports with --port-base N.", file=sys.stderr)
+        return 2
+
+    stop_event = threading.Event()
+    threads = [threading.Thread(target=s.serve, name=f"localorg-{h}", daemon=True)
+               for h, s in servers.items()]
+    for t in threads:
+        t.start()
+
+    info = rt.info()
+    state = {"pid": os.getpid(), "port_base": port_base, "info": info}
+    tmp = state_path(data_dir).with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    os.replace(tmp, state_path(data_dir))
+
+    def _stop(signum, frame):  # noqa: ARG001
+        stop_event.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+
+    if json_line:
+        print(json.dumps(info), flush=True)
+    else:
+        print(f"Local Salesforce orgs are running (not for production).\n"
+              f"  login host : {info['login_url']}\n"
+              f"  ORG A      : {info['orgs']['A']['instance_url']}\n"
+              f"  ORG B      : {info['orgs']['B']['instance_url']}\n"
+              f"  CA bundle  : {info['ca_bundle']}\n"
+              "Press Ctrl+C to stop.", flush=True)
+    try:
+        while not stop_event.wait(0.5):  # a timeout keeps Ctrl+C responsive on Windows
+            pass
+    finally:
+        for server in servers.values():
+            server.stop()
+        try:
+            if json.loads(state_path(data_dir).read_text()).get("pid") == os.getpid():
+                state_path(data_dir).unlink()
+        except (OSError, ValueError):
+            pass
+    return 0

@@ -1,0 +1,137 @@
+"""Shared fixtures: a real local-org server on free ports, in a temporary data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port_base(count: int = 3) -> int:
+    """A port N such that N .. N+count-1 are all free on 127.0.0.1."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count >= 65535:
+            continue
+        socks = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket()
+                s.bind(("127.0.0.1", port))
+                socks.append(s)
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port range found")
+
+
+@dataclass
+class RunningOrgs:
+    """A server started by a test: its ready JSON, its process and data folder."""
+
+    info: dict[str, Any]
+    proc: subprocess.Popen
+    data_dir: Path
+    port_base: int
+
+    @property
+    def login_url(self) -> str:
+        return self.info["login_url"]
+
+    @property
+    def ca_bundle(self) -> str:
+        return self.info["ca_bundle"]
+
+    def instance_url(self, org: str) -> str:
+        return self.info["orgs"][org]["instance_url"]
+
+    def user(self, org: str) -> dict[str, str]:
+        return self.info["orgs"][org]["users"][0]
+
+    def session(self) -> requests.Session:
+        """A requests session that trusts the local CA only (never verify=False)."""
+        s = requests.Session()
+        s.verify = self.ca_bundle
+        s.trust_env = False  # REQUESTS_CA_BUNDLE must not override the CA (see README)
+        return s
+
+    def create_app(self, **kwargs: Any):
+        """Create an External Client App (default: ORG B, loopback callback)."""
+        from helpers.localorg import create_app
+        kwargs.setdefault("name", "Test app")
+        kwargs.setdefault("callback_urls", ["http://localhost:1717/OauthRedirect"])
+        return create_app(data_dir=self.data_dir, **kwargs)
+
+    def db(self):
+        """Direct SQLite access, for moving stored expiry times into the past."""
+        from helpers.localorg.runtime import open_runtime
+        return open_runtime(self.data_dir, self.port_base, with_tls=False).store
+
+
+def start_server(data_dir: Path, seed: str | None = "test-seed", extra: list[str] | None = None,
+                 port_base: int | None = None) -> RunningOrgs:
+    base = port_base or free_port_base()
+    cmd = [sys.executable, "-m", "helpers.localorg", "serve", "--data", str(data_dir),
+           "--port-base", str(base), "--json"] + (["--seed", seed] if seed else []) + (extra or [])
+    env = dict(os.environ)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    line = proc.stdout.readline()  # blocks until the ready line (or the process exits)
+    if not line:
+        err = proc.stderr.read()
+        raise RuntimeError(f"server did not start: {err}")
+    return RunningOrgs(json.loads(line), proc, data_dir, base)
+
+
+def stop_server(orgs: RunningOrgs, kill: bool = False) -> None:
+    if orgs.proc.poll() is None:
+        if kill:
+            orgs.proc.kill()
+        else:
+            orgs.proc.terminate()
+        orgs.proc.wait(timeout=20)
+    orgs.proc.stdout.close()
+    orgs.proc.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def orgs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningOrgs]:
+    """One server for the whole test session (tests must not depend on each other's data)."""
+    running = start_server(tmp_path_factory.mktemp("localorg"))
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture
+def fresh_orgs(tmp_path: Path) -> Iterator[RunningOrgs]:
+    """A server of its own, for tests that restart, kill or exhaust it."""
+    running = start_server(tmp_path / "data")
+    yield running
+    stop_server(running)
+
+
+def wait_until(predicate, timeout: float = 10.0) -> bool:
+    """Poll a condition (for process-level events only, never as a stand-in for sync)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
