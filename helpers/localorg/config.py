@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +67,26 @@ def port_base(explicit: int | None = None) -> int:
 def ports(base: int) -> dict[str, int]:
     """Ports of the three hosts for a port base: login, ORG A, ORG B."""
     return {"login": base, "A": base + 1, "B": base + 2}
+
+
+def free_port_base(count: int = 3) -> int:
+    """A port N such that N .. N+count-1 are all free on 127.0.0.1 (tests, benchmarks)."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count >= 65535:
+            continue
+        socks = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free range of ports found on 127.0.0.1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -36,10 +37,22 @@ def _is_loopback_http(parts) -> bool:
 def validate_callback(url: str) -> str:
     """Salesforce's rules: https, http on loopback, or a custom scheme; no fragment."""
     url = url.strip()
-    parts = urlsplit(url)
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        # Spaces or control characters could never match a redirect_uri exactly (B-01).
+        raise AppSettingsError(f"Callback URL {url!r} must not contain spaces or control "
+                               "characters; put one URL per line")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number 0-65535)
+    except ValueError as exc:
+        raise AppSettingsError(f"Callback URL {url!r} is not a valid URL ({exc})") from None
     if not parts.scheme:
         raise AppSettingsError(f"Callback URL {url!r} has no scheme; use e.g. "
                                "http://localhost:1717/OauthRedirect")
+    if re.match(r"^\d+(/|$)", parts.path) and not parts.netloc:
+        # "localhost:1717/cb" parses as scheme "localhost"; it is a URL missing its scheme.
+        raise AppSettingsError(f"Callback URL {url!r} looks like host:port without a scheme; "
+                               f"write http://{url}")
     if parts.fragment:
         raise AppSettingsError(f"Callback URL {url!r} must not contain a #fragment")
     if parts.scheme in ("http", "https"):

@@ -21,8 +21,8 @@ def _is_api_path(path: str) -> bool:
 
 def create_app(runtime, host: str) -> Flask:
     """The WSGI app of one host: ``"login"`` (login.salesforce.com) or an org key."""
-    app = Flask(__name__.rsplit(".", 1)[0], template_folder="../templates",
-                static_folder="../static", static_url_path="/static")
+    app = Flask(__name__.rsplit(".", 1)[0], template_folder="templates",
+                static_folder="static", static_url_path="/static")
     app.config.update(LOCALORG=runtime, LOCALORG_HOST=host, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     # Salesforce paths are exact; no implicit slash redirects (a 308 would be followed
     # silently by requests and hide client bugs).

@@ -1,0 +1,191 @@
+"""Benchmark of the local orgs: 100 learners doing the whole flow at once, then REST throughput.
+
+Prints numbers; it is not a test. Run with ``make bench`` or ``python -m bench.localorg_load``.
+It starts its own server in a temporary folder on free ports, so it never touches a
+learner's data. Each simulated learner has its own External Client App (as in a workshop)
+and its own browser session, and goes authorize -> login -> consent -> token -> Apex POST.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+
+from helpers.localorg import create_app
+from helpers.localorg.config import free_port_base
+from helpers.localorg.demo_user import ScriptedBrowser
+
+REPO = Path(__file__).resolve().parents[1]
+CALLBACK = "http://localhost:1717/OauthRedirect"
+
+
+class Timings:
+    """Per-request latencies, collected from every response (redirect hops included)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+
+    def hook(self, response: requests.Response, *args, **kwargs) -> None:  # noqa: ARG002
+        with self._lock:
+            self.values.append(response.elapsed.total_seconds())
+
+    def fail(self, what: str) -> None:
+        with self._lock:
+            self.errors.append(what)
+
+    def summary(self) -> str:
+        v = sorted(self.values)
+        if not v:
+            return "no requests"
+        p = lambda q: v[min(len(v) - 1, int(q * len(v)))]  # noqa: E731
+        return (f"{len(v)} requests, p50 {p(0.50) * 1000:.0f} ms, p95 {p(0.95) * 1000:.0f} ms, "
+                f"p99 {p(0.99) * 1000:.0f} ms, max {v[-1] * 1000:.0f} ms, "
+                f"mean {statistics.fmean(v) * 1000:.0f} ms")
+
+
+def start_server(data: Path) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.localorg", "serve", "--data", str(data),
+         "--port-base", str(free_port_base()), "--json"],
+        cwd=REPO, stdout=subprocess.PIPE, text=True)
+    return proc, json.loads(proc.stdout.readline())
+
+
+def learner(i: int, info: dict, app, timings: Timings) -> None:
+    user = info["orgs"]["B"]["users"][0]
+    browser = ScriptedBrowser(ca_bundle=info["ca_bundle"])
+    browser.http.hooks["response"].append(timings.hook)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(
+        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    state = secrets.token_urlsafe(32)
+    url = info["login_url"] + "/services/oauth2/authorize?" + urlencode({
+        "response_type": "code", "client_id": app.client_id, "redirect_uri": CALLBACK,
+        "scope": "api refresh_token", "state": state, "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+    try:
+        callback = browser.authorize(url, user["username"], user["password"])
+        query = parse_qs(urlsplit(callback).query)
+        if query.get("state") != [state] or "code" not in query:
+            timings.fail(f"learner {i}: bad callback")
+            return
+        http = browser.http
+        token = http.post(info["login_url"] + "/services/oauth2/token", data={
+            "grant_type": "authorization_code", "code": query["code"][0],
+            "client_id": app.client_id, "client_secret": app.client_secret,
+            "redirect_uri": CALLBACK, "code_verifier": verifier}, timeout=30)
+        if token.status_code != 200:
+            timings.fail(f"learner {i}: token {token.status_code}")
+            return
+        body = token.json()
+        posted = http.post(body["instance_url"] + "/services/apexrest/createAccountRecord",
+                           json=[{"Name": f"Learner {i} Account", "Industry": "Education"}],
+                           headers={"Authorization": f"Bearer {body['access_token']}"},
+                           timeout=30)
+        if posted.status_code != 200 or posted.json() != "Success":
+            timings.fail(f"learner {i}: apex {posted.status_code} {posted.text[:80]}")
+    except Exception as exc:  # a benchmark reports failures instead of stopping
+        timings.fail(f"learner {i}: {type(exc).__name__}: {exc}")
+
+
+def rest_throughput(info: dict, app, seconds: float, threads: int) -> tuple[Timings, float]:
+    """Authenticated REST calls (query + create alternately) from many threads."""
+    user = info["orgs"]["B"]["users"][0]
+    timings = Timings()
+    learner_token: dict = {}
+    browser = ScriptedBrowser(ca_bundle=info["ca_bundle"])
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(
+        hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    url = info["login_url"] + "/services/oauth2/authorize?" + urlencode({
+        "response_type": "code", "client_id": app.client_id, "redirect_uri": CALLBACK,
+        "state": "s" * 43, "code_challenge": challenge, "code_challenge_method": "S256"})
+    code = parse_qs(urlsplit(browser.authorize(url, user["username"], user["password"])).query)
+    learner_token.update(browser.http.post(info["login_url"] + "/services/oauth2/token", data={
+        "grant_type": "authorization_code", "code": code["code"][0], "client_id": app.client_id,
+        "client_secret": app.client_secret, "redirect_uri": CALLBACK,
+        "code_verifier": verifier}, timeout=30).json())
+    base = learner_token["instance_url"] + "/services/data/v67.0"
+    headers = {"Authorization": f"Bearer {learner_token['access_token']}"}
+    deadline = time.monotonic() + seconds
+
+    def worker(n: int) -> None:
+        s = requests.Session()
+        s.verify = info["ca_bundle"]
+        s.trust_env = False
+        s.hooks["response"].append(timings.hook)
+        k = 0
+        while time.monotonic() < deadline:
+            k += 1
+            if k % 2:
+                r = s.get(base + "/query/", params={"q": "SELECT Id, Name FROM Account "
+                                                    "ORDER BY CreatedDate DESC LIMIT 5"},
+                          headers=headers, timeout=30)
+                ok = r.status_code == 200
+            else:
+                r = s.post(base + "/sobjects/Account/", json={"Name": f"T{n}-{k}"},
+                           headers=headers, timeout=30)
+                ok = r.status_code == 201
+            if not ok:
+                timings.fail(f"{r.status_code} {r.text[:80]}")
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(worker, range(threads)))
+    return timings, time.monotonic() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=100)
+    parser.add_argument("--rest-seconds", type=float, default=10.0)
+    parser.add_argument("--rest-threads", type=int, default=16)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, info = start_server(Path(tmp))
+        try:
+            apps = [create_app(f"Learner {i}", [CALLBACK], data_dir=tmp)
+                    for i in range(args.learners)]
+            timings = Timings()
+            barrier_start = time.monotonic()
+            with ThreadPoolExecutor(args.learners) as pool:
+                list(pool.map(lambda i: learner(i, info, apps[i], timings), range(args.learners)))
+            elapsed = time.monotonic() - barrier_start
+            print(f"== {args.learners} concurrent learners, whole flow "
+                  "(authorize, login, consent, token, Apex POST)")
+            print(f"   completed: {args.learners - len(timings.errors)}/{args.learners}, "
+                  f"errors: {len(timings.errors)}, wall time {elapsed:.1f} s")
+            print(f"   per request: {timings.summary()}")
+            for err in timings.errors[:5]:
+                print(f"   error: {err}")
+
+            rest, took = rest_throughput(info, apps[0], args.rest_seconds, args.rest_threads)
+            print(f"== REST throughput, {args.rest_threads} threads for {took:.1f} s "
+                  "(query and create alternately)")
+            print(f"   {len(rest.values) / took:.0f} requests/s; {rest.summary()}; "
+                  f"errors: {len(rest.errors)}")
+            return 1 if timings.errors or rest.errors else 0
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
