@@ -67,7 +67,12 @@ def start_server(data: Path) -> tuple[subprocess.Popen, dict]:
     return proc, json.loads(proc.stdout.readline())
 
 
-def learner(i: int, info: dict, app, timings: Timings) -> None:
+def learner(i: int, info: dict, app, timings: Timings, start_at: float = 0.0) -> None:
+    # Workshop learners do not all click in the same millisecond: each starts at its own
+    # moment of the ramp (0 for all = a same-instant burst).
+    delay = start_at - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
     user = info["orgs"]["B"]["users"][0]
     browser = ScriptedBrowser(ca_bundle=info["ca_bundle"])
     browser.http.hooks["response"].append(timings.hook)
@@ -154,6 +159,8 @@ def rest_throughput(info: dict, app, seconds: float, threads: int) -> tuple[Timi
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=100)
+    parser.add_argument("--ramp", type=float, default=10.0,
+                        help="seconds over which the learners start (0: all at once)")
     parser.add_argument("--rest-seconds", type=float, default=10.0)
     parser.add_argument("--rest-threads", type=int, default=16)
     args = parser.parse_args()
@@ -164,12 +171,14 @@ def main() -> int:
             apps = [create_app(f"Learner {i}", [CALLBACK], data_dir=tmp)
                     for i in range(args.learners)]
             timings = Timings()
-            barrier_start = time.monotonic()
+            t0 = time.monotonic()
+            step = args.ramp / args.learners
             with ThreadPoolExecutor(args.learners) as pool:
-                list(pool.map(lambda i: learner(i, info, apps[i], timings), range(args.learners)))
-            elapsed = time.monotonic() - barrier_start
-            print(f"== {args.learners} concurrent learners, whole flow "
-                  "(authorize, login, consent, token, Apex POST)")
+                list(pool.map(lambda i: learner(i, info, apps[i], timings, t0 + i * step),
+                              range(args.learners)))
+            elapsed = time.monotonic() - t0
+            print(f"== {args.learners} concurrent learners starting over {args.ramp:g} s, "
+                  "whole flow (authorize, login, consent, token, Apex POST)")
             print(f"   completed: {args.learners - len(timings.errors)}/{args.learners}, "
                   f"errors: {len(timings.errors)}, wall time {elapsed:.1f} s")
             print(f"   per request: {timings.summary()}")

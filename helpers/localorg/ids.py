@@ -75,10 +75,13 @@ class Rng:
     def bytes(self, purpose: str, n: int) -> bytes:
         if self.seed is None:
             return secrets.token_bytes(n)
-        with self._lock:
-            if self._next_counter is not None:
-                counter = self._next_counter()
-            else:
+        if self._next_counter is not None:
+            # No Python lock here: the counter's own SQLite transaction serialises callers, and
+            # holding a lock while waiting for SQLite's write lock could deadlock with a thread
+            # that is inside a transaction and asks for random bytes.
+            counter = self._next_counter()
+        else:
+            with self._lock:
                 self._counter += 1
                 counter = self._counter
         out = b""

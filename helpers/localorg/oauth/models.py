@@ -42,10 +42,27 @@ CREATE TABLE IF NOT EXISTS oauth_tokens (
 );
 CREATE INDEX IF NOT EXISTS oauth_tokens_code ON oauth_tokens(code_hash);
 CREATE INDEX IF NOT EXISTS oauth_tokens_refresh ON oauth_tokens(refresh_id);
+CREATE TABLE IF NOT EXISTS oauth_approvals (  -- "previously approved" consent per user and app
+    user_id TEXT NOT NULL REFERENCES users(id),
+    app_id TEXT NOT NULL REFERENCES apps(id),
+    scope TEXT NOT NULL,            -- union of the scopes the user allowed, space separated
+    approved_at REAL NOT NULL,
+    PRIMARY KEY (user_id, app_id)
+);
+CREATE TABLE IF NOT EXISTS login_failures (   -- throttling of the login form (B-12)
+    username TEXT NOT NULL,         -- as typed, lower-cased (unknown users count too)
+    failed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS oauth_code_replays ( -- grants revoked because a code or rotated
+    code_hash TEXT PRIMARY KEY,     -- refresh token was used twice (B-14, B-23)
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_user ON login_failures(username, failed_at);
 """
 register_schema(SCHEMA)
 
 SESSION_TIMEOUT_SECONDS = 2 * 60 * 60  # Salesforce's default; there is no expires_in on the wire
+CODE_LIFETIME_SECONDS = 15 * 60  # Salesforce help: the authorization code expires after 15 minutes
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def _host() -> str:
 
 def current_session(create: bool = False) -> Session | None:
     """The session of this browser on this host; with ``create``, start one if needed."""
-    if "localorg_session" in g:
+    if "localorg_session" in g and (g.localorg_session is not None or not create):
         return g.localorg_session
     rt = _rt()
     sid = request.cookies.get(cookie_name(_host()))

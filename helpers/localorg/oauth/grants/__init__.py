@@ -1,0 +1,1 @@
+"""Authlib grants: authorization code (+ PKCE) and refresh token, with Salesforce's rules."""

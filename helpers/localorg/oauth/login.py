@@ -1,0 +1,136 @@
+"""The login page (``/``), logout (``/secur/logout.jsp``) and login throttling (B-12).
+
+Field names are Salesforce's: ``username``, ``pw``, plus hidden ``csrf_token`` and
+``startURL``. After a successful login the browser goes back to ``startURL`` (a path
+on this host only: no open redirect) with a 302, never a 307 (B-11).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, redirect, request
+from werkzeug.security import check_password_hash
+
+from ..web import sessions
+from ..web.pages import render
+
+log = logging.getLogger("helpers.localorg")
+
+BAD_LOGIN = ("Please check your username and password. If you still can't log in, "
+             "contact your Salesforce administrator.")
+MAX_FAILURES = 5
+WINDOW_SECONDS = 15 * 60
+# Compared against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = "pbkdf2:sha256:60000$localorg$" + "0" * 64
+SETUP_HOME = "/lightning/setup/SetupOneHome/home"
+
+
+def _rt():
+    return current_app.config["LOCALORG"]
+
+
+def _host() -> str:
+    return current_app.config["LOCALORG_HOST"]
+
+
+def safe_start_url(value: str | None) -> str | None:
+    """``value`` if it is a path on this host (``/…``, not ``//…``), else None."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or any(ord(c) < 0x20 for c in value):
+        return None
+    return value
+
+
+def login_page(start_url: str | None = None, username: str = "", error: str | None = None,
+               status: int = 200):
+    """Render the login form (also used inline by the authorize endpoint)."""
+    return render("login.html", status=status, csrf_token=sessions.csrf_token(),
+                  start_url=start_url or "", username=username, error=error,
+                  title="Login | Salesforce")
+
+
+def _recent_failures(username: str, now: float) -> list[float]:
+    rows = _rt().store.query(
+        "SELECT failed_at FROM login_failures WHERE username=? AND failed_at>? ORDER BY failed_at",
+        (username, now - WINDOW_SECONDS))
+    return [r["failed_at"] for r in rows]
+
+
+def _throttled_page(retry_after: int, start_url: str | None):
+    minutes = max(1, round(retry_after / 60))
+    html, _, headers = render(
+        "login.html", status=429, csrf_token=sessions.csrf_token(), start_url=start_url or "",
+        username="", title="Login | Salesforce",
+        error=(f"Too many failed logins for this username. Wait about {minutes} minute(s) "
+               "and try again, or use another demo user (python -m helpers.localorg status "
+               "lists them)."))
+    headers = dict(headers, **{"Retry-After": str(retry_after)})
+    return html, 429, headers
+
+
+def _user_for_host(username: str):
+    user = _rt().store.user_by_username(username)
+    if user is None or not user["active"]:
+        return None
+    if _host() != "login":
+        org = _rt().store.org(_host())
+        if user["org_id"] != org["id"]:
+            return None  # an instance host only lets its own org's users in
+    return user
+
+
+def _after_login_target(start_url: str | None) -> str:
+    if start_url:
+        return start_url
+    return SETUP_HOME if _host() != "login" else "/"
+
+
+def login_view():
+    start_url = safe_start_url(request.values.get("startURL"))
+    if request.method == "GET":
+        user_id = sessions.current_user_id()
+        if user_id and start_url:
+            return redirect(start_url, code=302)
+        if user_id:
+            if _host() != "login":
+                return redirect(SETUP_HOME, code=302)
+            user = _rt().store.user(user_id)
+            return render("logged_in.html", user=user, title="Logged in")
+        return login_page(start_url, username=request.args.get("un", ""))
+
+    sessions.check_csrf()
+    username = request.form.get("username", "").strip()
+    password = request.form.get("pw", "")
+    key = username.lower()[:255]
+    now = time.time()
+    failures = _recent_failures(key, now)
+    if len(failures) >= MAX_FAILURES:
+        log.warning("login throttled: %d failed logins within 15 minutes for one username",
+                    len(failures))
+        return _throttled_page(int(failures[0] + WINDOW_SECONDS - now) + 1, start_url)
+    user = _user_for_host(username) if username else None
+    ok = check_password_hash(user["password_hash"] if user else _DUMMY_HASH, password)
+    if not (user and ok):
+        with _rt().store.tx() as db:
+            db.execute("DELETE FROM login_failures WHERE failed_at<?", (now - WINDOW_SECONDS,))
+            db.execute("INSERT INTO login_failures(username, failed_at) VALUES(?,?)", (key, now))
+        return login_page(start_url, username=username, error=BAD_LOGIN)
+    with _rt().store.tx() as db:
+        db.execute("DELETE FROM login_failures WHERE username=?", (key,))
+    sessions.log_in(user["id"])
+    return redirect(_after_login_target(start_url), code=302)
+
+
+def logout_view():
+    sessions.log_out()
+    return redirect("/", code=302)
+
+
+def register(bp) -> None:
+    bp.add_url_rule("/", "login", login_view, methods=["GET", "POST"])
+    bp.add_url_rule("/secur/logout.jsp", "logout", logout_view, methods=["GET", "POST"])
