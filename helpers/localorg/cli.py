@@ -111,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         for folder in ("artifacts",):
             if (data / folder).exists():
                 shutil.rmtree(data / folder)
-        done = f"deleted {', '.join(removed)} in {data}" if removed else f"nothing to delete in {data}"
+        done = (f"deleted {', '.join(removed)} in {data}" if removed
+                else f"nothing to delete in {data}")
         print(("stopped the server; " if was_running else "") + done)
         return 0
     return 1

@@ -1,4 +1,4 @@
-"""B-33: what the local orgs acknowledged survives kill -9; used codes and revoked tokens stay so."""
+"""B-33: acknowledged records survive kill -9; used codes and revoked tokens stay so."""
 
 from __future__ import annotations
 

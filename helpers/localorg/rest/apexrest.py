@@ -1,0 +1,235 @@
+"""Apex REST in ORG B: the blog post's ``createAccountRecord`` and ``AccountUpsertService``.
+
+Each service mimics its Apex class (the real classes are in ``sfdx/``): URL mappings
+are case-sensitive, an exact mapping wins over the longest ``/*`` wildcard, and
+``/createAccountRecord/*`` also matches ``/createAccountRecord`` (facts §6.1). Apex
+REST error bodies list ``errorCode`` before ``message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+
+from .calls import Call, current
+from .composite import upsert_one
+from .describe import SOURCE_ID, Field, field_map
+from .errors import ApiError, json_response, save_error
+from .jsonbody import JsonBodyError, parse_json
+from .records import find_by_source_id
+from .sobjects import new_id, save_insert
+from .validate import check
+
+WRAPPER_FIELDS = ("Name", "Description", "Type", "Industry")
+MAX_ACCOUNTS = 200
+
+
+class ApexError(ApiError):
+    """An Apex REST error: ``[{"errorCode": ..., "message": ...}]``."""
+
+    def body(self) -> list[dict]:
+        return [{"errorCode": self.code, "message": self.message}]
+
+
+@dataclass(frozen=True)
+class ApexService:
+    url_mapping: str                       # as in @RestResource(urlMapping=...)
+    methods: dict[str, Callable[[Call], Any]]
+
+    def matches(self, path: str) -> int:
+        """Match strength: 2 exact, 1 wildcard (longer mappings win), 0 none."""
+        if self.url_mapping.endswith("/*"):
+            stem = self.url_mapping[:-2]
+            return 1 if path == stem or path.startswith(stem + "/") else 0
+        return 2 if path == self.url_mapping else 0
+
+
+def _parser_error(exc: JsonBodyError) -> ApexError:
+    return ApexError(400, "JSON_PARSER_ERROR", exc.message)
+
+
+def _text(value: Any, where: str) -> str | None:
+    """A String member of an Apex wrapper class: numbers and booleans become text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        raise ApexError(400, "JSON_PARSER_ERROR", f"Expected a string for {where}.")
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _wrapper_values(call: Call, item: Any, where: str,
+                    names: tuple[str, ...]) -> dict[Field, Any]:
+    """An object deserialized like Apex's JSON.deserialize into a wrapper class:
+    member names are case-insensitive and unknown keys are ignored."""
+    if not isinstance(item, dict):
+        raise ApexError(400, "JSON_PARSER_ERROR", f"Expected an object for {where}.")
+    by_name = field_map(call.org_key)
+    wanted = {n.lower() for n in names}
+    values: dict[Field, Any] = {}
+    for key, value in item.items():
+        if key.lower() in wanted:
+            text = _text(value, f"{where}.{key}")
+            if text is not None:
+                values[by_name[key.lower()]] = text
+    return values
+
+
+def create_account_record(call: Call):
+    """``createAccountRecord.createAccount()``: insert a list of Accounts, all or none.
+
+    Answers the JSON string "Success", or "Failure" when the insert fails: the blog's
+    class catches the DmlException and returns 'Failure' with status 200.
+    """
+    try:
+        items = parse_json(request.get_data(cache=True))
+    except JsonBodyError as exc:
+        # A real org would answer 500 APEX_ERROR System.JSONException here (the method takes
+        # no parameters and calls JSON.deserialize itself); the project asks for 400.
+        raise _parser_error(exc) from None
+    if not isinstance(items, list):
+        raise ApexError(400, "JSON_PARSER_ERROR", "Malformed JSON: Expected '[' at the "
+                        "beginning of List/Set at [line:1, column:1]")
+    rows = [_wrapper_values(call, item, f"[{i}]", WRAPPER_FIELDS)
+            for i, item in enumerate(items) if item is not None]
+    if not rows:
+        return json_response("Success")
+    ids = [new_id(call) for _ in rows]
+    with call.store.tx() as db:
+        errors = [check(db, call.org["id"], values, insert=True) for values in rows]
+        if any(errors):
+            return json_response("Failure")
+        for values, record_id in zip(rows, ids, strict=True):
+            save_insert(db, call, values, record_id)
+    return json_response("Success")
+
+
+def _invalid(message: str) -> ApexError:
+    return ApexError(400, "INVALID_INPUT", message)
+
+
+def _upsert_request(call: Call) -> tuple[list[dict[Field, Any]], bool]:
+    """The accounts and allOrNone of an ``accounts/upsert`` body, checked like the Apex class
+    (sfdx/.../AccountUpsertService.cls) checks them, with the same messages."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise ApexError(400, "JSON_PARSER_ERROR", 'The request body is empty. Send '
+                        '{"accounts": [...], "allOrNone": false}.')
+    try:
+        body = parse_json(raw)
+    except JsonBodyError as exc:
+        raise _parser_error(exc) from None
+    if not isinstance(body, dict):
+        raise _invalid('The body must be a JSON object: {"accounts": [...], "allOrNone": false}.')
+    accounts = body.get("accounts")
+    if not isinstance(accounts, list):
+        raise _invalid(f'"accounts" must be a JSON array of 1 to {MAX_ACCOUNTS} Account objects.')
+    if not accounts:
+        raise _invalid(f'"accounts" is empty; send 1 to {MAX_ACCOUNTS} Accounts.')
+    if len(accounts) > MAX_ACCOUNTS:
+        raise _invalid(f'"accounts" has {len(accounts)} records; send at most {MAX_ACCOUNTS} '
+                       "per request and split larger batches.")
+    all_or_none = body.get("allOrNone")
+    if all_or_none is not None and not isinstance(all_or_none, bool):
+        raise _invalid('"allOrNone" must be true or false.')
+    names = (SOURCE_ID.name, *WRAPPER_FIELDS)
+    rows = [_wrapper_values(call, item, f"accounts[{i}]", names)
+            for i, item in enumerate(accounts)]
+    return rows, bool(all_or_none)
+
+
+def _ambiguous(db, call: Call, sources: list[str | None]) -> dict[int, dict]:
+    """Errors of records whose Source_Id__c is repeated in the request or already shared by
+    several Accounts (the field is an External ID but not unique); by record index."""
+    keys = [s.lower() if s else None for s in sources]
+    errors = {}
+    for i, source in enumerate(sources):
+        if source is None:
+            continue
+        if keys.count(keys[i]) > 1:
+            errors[i] = save_error("DUPLICATE_EXTERNAL_ID", f"Source_Id__c {source} appears more "
+                                   "than once in this request; send each source record once.",
+                                   [SOURCE_ID.name])
+            continue
+        matches = find_by_source_id(db, call.org["id"], source)
+        if len(matches) > 1:
+            listed = ", ".join(r["id"] for r in matches)
+            errors[i] = save_error("DUPLICATE_EXTERNAL_ID", "More than one Account has "
+                                   f"Source_Id__c {source} ({listed}); merge the duplicates, then "
+                                   "send this record again.", [SOURCE_ID.name])
+    return errors
+
+
+class _Rollback(Exception):
+    pass
+
+
+def upsert_accounts(call: Call):
+    """``AccountUpsertService.upsertAccounts()``: upsert by Source_Id__c, per-record results.
+
+    Mirrors the Apex class: records with a (non-blank) Source_Id__c are upserted by it first,
+    then the others are inserted; allOrNone undoes everything when any record failed.
+    """
+    rows, all_or_none = _upsert_request(call)
+    sources = []
+    for values in rows:
+        source = values.pop(SOURCE_ID, None)
+        sources.append(source if source and source.strip() else None)
+    results = [{"index": i, "sourceId": s, "id": None, "created": False, "success": False,
+                "errors": []} for i, s in enumerate(sources)]
+    try:
+        with call.store.tx() as db:
+            for i, error in _ambiguous(db, call, sources).items():
+                results[i]["errors"].append(error)
+            pending = [i for i in range(len(rows)) if not results[i]["errors"]]
+            # Like the class: Database.upsert of the keyed records, then insert of the others.
+            for i in sorted(pending, key=lambda i: sources[i] is None):
+                if sources[i] is not None:
+                    saved = upsert_one(db, call, SOURCE_ID, sources[i], rows[i])
+                else:
+                    record_id = new_id(call)
+                    error = save_insert(db, call, rows[i], record_id)
+                    saved = {"id": record_id, "created": True, "success": True, "errors": []} \
+                        if error is None else {"created": False, "success": False, "errors": [
+                            save_error(error.code, error.message, error.fields)]}
+                results[i].update(id=saved.get("id") if saved["success"] else None,
+                                  created=saved["created"] and saved["success"],
+                                  success=saved["success"], errors=saved["errors"])
+            if all_or_none and not all(r["success"] for r in results):
+                raise _Rollback
+    except _Rollback:
+        for r in results:
+            if r["success"]:
+                r.update(id=None, created=False, success=False, errors=[save_error(
+                    "ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because another "
+                    "record failed and allOrNone was true.")])
+    ok = [r for r in results if r["success"]]
+    summary = {"results": results, "created": sum(1 for r in ok if r["created"]),
+               "updated": sum(1 for r in ok if not r["created"]),
+               "failed": len(results) - len(ok)}
+    status = 200 if len(ok) == len(results) else 207 if ok else 400
+    return json_response(summary, status)
+
+
+SERVICES = {
+    "B": (ApexService("/createAccountRecord/*", {"POST": create_account_record}),
+          ApexService("/accounts/upsert", {"POST": upsert_accounts})),
+}
+
+
+def apex_rest(path: str = ""):
+    """Route ``/services/apexrest/<path>`` to the service whose URL mapping matches best."""
+    call = current()
+    url = "/" + path
+    candidates = [(s.matches(url), len(s.url_mapping), s) for s in SERVICES.get(call.org_key, ())]
+    candidates = [c for c in candidates if c[0]]
+    if not candidates:
+        raise ApexError(404, "NOT_FOUND", f"Could not find a match for URL {url}")
+    service = max(candidates, key=lambda c: (c[0], c[1]))[2]
+    handler = service.methods.get(request.method)
+    if handler is None:
+        raise ApexError(405, "METHOD_NOT_ALLOWED", f"HTTP {request.method} not supported",
+                        headers={"Allow": ", ".join(service.methods)})
+    return handler(call)
