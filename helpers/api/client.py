@@ -1,0 +1,210 @@
+"""Ready simple-salesforce clients for ORG B (from the web server flow) and ORG A.
+
+::
+
+    sf_b = connect(api, settings)             # api: AuthorizedSession from helpers.oauth
+    sf_b.query("SELECT Id, Name FROM Account LIMIT 5")
+    sf_a = connect_org_a(settings)            # the org the Accounts come from
+    sf_b.api.calls, sf_b.api.api_usage        # HTTP calls made, last Sforce-Limit-Info
+
+Every client is a ``simple_salesforce.Salesforce`` built in *direct* mode (no login
+call) on an :class:`ApiSession`: TLS verified with the local CA (local orgs) or
+certifi (real orgs) and never weakened by ``REQUESTS_CA_BUNDLE``; every URL checked
+with the settings' :class:`~helpers.oauth.trust.TrustPolicy` before the token goes
+there; redirects not followed (A-27); each HTTP call counted. Given an
+``AuthorizedSession``, a 401 refreshes the token once and retries once (A-21..A-23).
+
+How ORG A is reached (the post's ORG A runs Apex; here the notebook reads it over REST):
+
+* real orgs - ``SF_ORG_A_INSTANCE_URL`` + ``SF_ORG_A_ACCESS_TOKEN`` from
+  ``sf org display`` (no refresh: when it expires, run ``sf org display`` again);
+* local orgs - the same web server flow helpers as for ORG B: an External Client App
+  is created in ORG A once per process, and ORG A's demo user logs in through the
+  real login and consent pages, driven by :class:`~helpers.localorg.demo_user.ScriptedBrowser`
+  (ORG A's login is not the lesson; ORG B's is).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import requests
+from simple_salesforce import Salesforce
+
+from ..errors import ConfigurationError
+from ..http import DEFAULT_TIMEOUT, TrustedSession
+from ..oauth.tokens import AuthorizedSession, OAuthClient, Token
+from ..oauth.trust import TrustPolicy
+from ..transcript import Transcript
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+__all__ = ["API_VERSION", "ApiSession", "OrgClient", "connect", "connect_org_a",
+           "parse_limit_info"]
+
+API_VERSION = "67.0"  # Summer '26 (facts §5.1); simple-salesforce would default to 59.0
+LIMIT_HEADER = "Sforce-Limit-Info"
+ORG_A_APP_NAME = "Tutorial notebook - reads ORG A"
+_org_a_apps: dict[str, Any] = {}   # data folder -> NewApp, one ORG A app per process
+_org_a_lock = threading.Lock()
+
+
+def parse_limit_info(header: str | None) -> tuple[int, int] | None:
+    """``(used, limit)`` from ``Sforce-Limit-Info: api-usage=18/5000`` (facts §5.6).
+
+    >>> parse_limit_info("api-usage=18/5000; per-app-api-usage=17/250(appName=x)")
+    (18, 5000)
+    """
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        used, _, limit = value.partition("/")
+        if name == "api-usage" and used.isdigit() and limit.isdigit():
+            return int(used), int(limit)
+    return None
+
+
+class ApiSession(TrustedSession):
+    """The HTTP session of one org's client: trust check, call counter, optional refresh."""
+
+    def __init__(self, ca_bundle: str | None, trust: TrustPolicy, *,
+                 authorized: AuthorizedSession | None = None,
+                 transcript: Transcript | None = None,
+                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+        super().__init__(ca_bundle, timeout=timeout, transcript=transcript)
+        self.trust = trust
+        self.authorized = authorized
+        self.calls = 0                                   # HTTP calls sent to the instance
+        self.api_usage: tuple[int, int] | None = None    # last Sforce-Limit-Info seen
+        self._count_lock = threading.Lock()
+
+    def _counted(self, response: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+        with self._count_lock:
+            self.calls += 1
+            usage = parse_limit_info(response.headers.get(LIMIT_HEADER))
+            if usage is not None:
+                self.api_usage = usage
+        # Sent by the AuthorizedSession's own session: record it here unless that one does.
+        if self.authorized is not None and self.transcript is not None and \
+                self.transcript is not self.authorized.client.session.transcript:
+            self.transcript.record(response)
+
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any
+                ) -> requests.Response:
+        url = url.decode() if isinstance(url, bytes) else url
+        self.trust.check(url, "API URL")  # the bearer token goes nowhere else (A-19)
+        kwargs.setdefault("allow_redirects", False)  # A-27
+        hooks = dict(kwargs.pop("hooks", None) or {})
+        hooks["response"] = [*_as_list(hooks.get("response")), self._counted]
+        if self.authorized is None:
+            return super().request(method, url, *args, hooks=hooks, **kwargs)
+        # The AuthorizedSession puts the *current* access token in the header, and on a
+        # 401 refreshes once (single-flight) and retries once; the hook counts both sends.
+        if args:
+            raise TypeError("pass request arguments by keyword")
+        return self.authorized.request(method, url, hooks=hooks, **kwargs)
+
+
+def _as_list(hook: Any) -> list[Any]:
+    if hook is None:
+        return []
+    return list(hook) if isinstance(hook, (list, tuple)) else [hook]
+
+
+class OrgClient(Salesforce):
+    """A ``simple_salesforce.Salesforce`` whose repr names the org, never the token."""
+
+    label: str
+    api: ApiSession
+
+    def __repr__(self) -> str:
+        return (f"OrgClient({self.label}, instance_url={self.instance_url!r}, "
+                f"version={self.sf_version!r}, calls={self.api.calls})")
+
+    __str__ = __repr__
+
+    @property
+    def instance_url(self) -> str:
+        return f"https://{self.sf_instance}"
+
+
+def _build(label: str, instance_url: str, access_token: str, session: ApiSession,
+           version: str) -> OrgClient:
+    session.trust.check(instance_url, "instance_url")  # re-checked before the first call
+    client = OrgClient(instance_url=instance_url, session_id=access_token, session=session,
+                       version=version)
+    client.label = label
+    client.api = session
+    return client
+
+
+def connect(source: Token | AuthorizedSession, settings: Settings, *, label: str = "ORG B",
+            version: str = API_VERSION, transcript: Transcript | None = None) -> OrgClient:
+    """A simple-salesforce client for the org of a token from the web server flow.
+
+    Pass the ``AuthorizedSession`` to get a client that refreshes an expired access token
+    (once, then retries once); a bare ``Token`` gives a client without refresh.
+
+    >>> sf_b = connect(api, settings)                                    # doctest: +SKIP
+    >>> sf_b.query("SELECT COUNT() FROM Account")["totalSize"]           # doctest: +SKIP
+    5
+    """
+    authorized = source if isinstance(source, AuthorizedSession) else None
+    token = source.token if isinstance(source, AuthorizedSession) else source
+    trust = authorized.client.trust if authorized else settings.trust_policy()
+    session = ApiSession(settings.ca_bundle, trust, authorized=authorized,
+                         transcript=transcript)
+    return _build(label, token.instance_url, token.access_token, session, version)
+
+
+def connect_org_a(settings: Settings, *, version: str = API_VERSION,
+                  transcript: Transcript | None = None) -> OrgClient:
+    """A client for ORG A, the org whose Accounts are posted to ORG B.
+
+    Real orgs: ``SF_ORG_A_INSTANCE_URL`` and ``SF_ORG_A_ACCESS_TOKEN`` (``sf org display``).
+    Local orgs: a token from ORG A's own web server flow (see the module docstring).
+
+    >>> sf_a = connect_org_a(load_settings())                           # doctest: +SKIP
+    >>> sf_a                                                             # doctest: +SKIP
+    OrgClient(ORG A, instance_url='https://127.0.0.1:8701', version='67.0', calls=0)
+    """
+    if not settings.is_local:
+        settings.require("org_a_instance_url", "org_a_access_token")
+        session = ApiSession(settings.ca_bundle, settings.trust_policy(), transcript=transcript)
+        return _build("ORG A", settings.org_a_instance_url or "",
+                      settings.org_a_access_token or "", session, version)
+    authorized = _local_org_a_session(settings, transcript)
+    return connect(authorized, settings, label="ORG A", version=version, transcript=transcript)
+
+
+def _local_org_a_session(settings: Settings, transcript: Transcript | None
+                         ) -> AuthorizedSession:
+    """Run ORG A's web server flow on the local orgs with its demo user (no person needed)."""
+    from .. import localorg
+    from ..http import make_session
+    from ..localorg.demo_user import ScriptedBrowser
+    from ..oauth.authorize import AuthorizationFlow
+    from ..oauth.callback import parse_callback_url
+
+    running = localorg.info(settings.localorg_data)
+    if running is None:
+        raise ConfigurationError(
+            f"the local orgs are not running for {settings.localorg_data}: start them with "
+            "`from helpers import localorg; localorg.ensure_running()` (or `make orgs`)")
+    key = str(settings.localorg_data)
+    with _org_a_lock:
+        if key not in _org_a_apps:
+            _org_a_apps[key] = localorg.create_app(
+                ORG_A_APP_NAME, [settings.callback_url], org="A", scopes="api refresh_token",
+                data_dir=settings.localorg_data)
+        app = _org_a_apps[key]
+    flow = AuthorizationFlow(settings.login_url, app.client_id, settings.callback_url,
+                             ("api", "refresh_token"))
+    user = running.user("A")
+    callback_url = ScriptedBrowser(running.ca_bundle).authorize(
+        flow.authorization_url, user["username"], user["password"])
+    client = OAuthClient(settings.login_url, app.client_id, app.client_secret,
+                         session=make_session(settings.ca_bundle, transcript=transcript),
+                         trust=settings.trust_policy())
+    return AuthorizedSession(client, client.exchange_code(parse_callback_url(flow, callback_url)))

@@ -1,0 +1,104 @@
+"""Fixtures of the REST helper tests: clients for ORG A and ORG B from the real flows.
+
+ORG B's token comes from the client helpers exactly as in the notebook (authorization
+URL, login and consent pages driven by the scripted demo user, callback parsing, code
+exchange); ORG A's from :func:`helpers.api.connect_org_a`, which does the same for ORG A.
+Every test talks to a real server over sockets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from helpers.api import OrgClient, connect, connect_org_a
+from helpers.localorg.demo_user import ScriptedBrowser
+from helpers.oauth import AuthorizationFlow, AuthorizedSession, OAuthClient, parse_callback_url
+from helpers.settings import Settings
+from tests.client.conftest import local_settings
+from tests.conftest import RunningOrgs, start_server, stop_server
+
+
+@dataclass
+class Clients:
+    orgs: RunningOrgs
+    settings: Settings
+    api_b: AuthorizedSession
+    sf_a: OrgClient
+    sf_b: OrgClient
+
+    def org_id(self, org: str) -> str:
+        return self.orgs.info["orgs"][org]["org_id"]
+
+    def stored_accounts(self, org: str) -> int:
+        """Account rows in the database itself: proves whether anything was written."""
+        return self.orgs.db().one("SELECT count(*) AS n FROM records WHERE org_id=?",
+                                  (self.org_id(org),))["n"]
+
+    def usage(self, org: str) -> int:
+        """The org's API usage counter on the server (what Sforce-Limit-Info reports)."""
+        from helpers.localorg.rest.auth import usage
+        return usage(self.orgs.db(), self.org_id(org))
+
+    def fault(self, org: str, path_prefix: str, status: int, remaining: int,
+              retry_after: int | None = None, after_commit: bool = False) -> None:
+        """Make the next ``remaining`` matching REST calls of ``org`` fail (B-35);
+        ``after_commit``: the org does the work, then answers the error (A-35)."""
+        import helpers.localorg.rest.faults  # noqa: F401  (registers the table)
+        with self.orgs.db().tx() as db:
+            db.execute("INSERT INTO rest_faults(org_id, path_prefix, status, remaining, "
+                       "retry_after, after_commit) VALUES(?,?,?,?,?,?)",
+                       (self.org_id(org), path_prefix, status, remaining, retry_after,
+                        int(after_commit)))
+
+    def clear_faults(self) -> None:
+        with self.orgs.db().tx() as db:
+            db.execute("DELETE FROM rest_faults")
+
+    def set_usage(self, org: str, used: int) -> None:
+        with self.orgs.db().tx() as db:
+            db.execute("DELETE FROM api_usage WHERE org_id=?", (self.org_id(org),))
+            db.execute("INSERT INTO api_usage(org_id, minute, count) VALUES(?,?,?)",
+                       (self.org_id(org), int(time.time() // 60), used))
+
+
+def org_b_session(orgs: RunningOrgs, settings_extra: dict[str, str] | None = None
+                  ) -> tuple[Settings, AuthorizedSession]:
+    """ORG B's web server flow with the client helpers, the demo user at the keyboard."""
+    app = orgs.create_app(name="REST helper tests", org="B", scopes="api refresh_token")
+    settings = local_settings(orgs, app, **(settings_extra or {}))
+    flow = AuthorizationFlow.from_settings(settings)
+    user = orgs.user("B")
+    callback_url = ScriptedBrowser(orgs.ca_bundle).authorize(
+        flow.authorization_url, user["username"], user["password"])
+    client = OAuthClient.from_settings(settings)
+    return settings, AuthorizedSession(client, client.exchange_code(
+        parse_callback_url(flow, callback_url)))
+
+
+def make_clients(orgs: RunningOrgs) -> Clients:
+    settings, api_b = org_b_session(orgs)
+    return Clients(orgs, settings, api_b, connect_org_a(settings), connect(api_b, settings))
+
+
+@pytest.fixture(scope="module")
+def api_orgs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningOrgs]:
+    """A server of this test module's own, so syncs see only this module's records."""
+    running = start_server(Path(tmp_path_factory.mktemp("api-orgs")))
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="module")
+def clients(api_orgs: RunningOrgs) -> Clients:
+    return make_clients(api_orgs)
+
+
+@pytest.fixture
+def fresh_clients(fresh_orgs: RunningOrgs) -> Clients:
+    """Clients of a brand-new server: ORG A holds its 5 sample Accounts, ORG B none."""
+    return make_clients(fresh_orgs)
