@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine with only Python 3.10+:
-#   make lab    - create .venv, install, start the local orgs and JupyterLab on notebooks/
+#   make lab    - create .venv, install, start the local orgs and JupyterLab (repository root, opens notebooks/00-overview.ipynb)
 #   make test   - create .venv, install, run ruff and every test (unit, integration, notebooks)
+#   make notebooks - re-execute every notebook against fresh seeded local orgs, saving the outputs
 # Plain equivalents without make are in the README.
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ endif
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test install lint bench orgs stop-orgs clean
+.PHONY: lab test install lint bench orgs stop-orgs clean notebooks
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,14 +26,20 @@ install: $(STAMP)
 
 lab: $(STAMP)
 	$(PY) -m helpers.localorg status >/dev/null || $(PY) -c "from helpers import localorg; print(localorg.ensure_running())"
-	$(PY) -m jupyterlab --notebook-dir=notebooks
+	$(PY) -m jupyterlab notebooks/00-overview.ipynb
 
 test: $(STAMP)
-	$(PY) -m ruff check helpers tests bench
+	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+# Regenerate the committed notebook outputs (scripted demo user, seeded orgs on free ports);
+# then `make test` checks them with strict nbval.
+notebooks: $(STAMP)
+	$(PY) tools/run_notebooks.py
 
 bench: $(STAMP)
 	$(PY) -m bench.localorg_load
+	$(PY) -m bench.sync_bench
 
 orgs: $(STAMP)
 	$(PY) -m helpers.localorg serve

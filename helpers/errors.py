@@ -72,6 +72,10 @@ _BY_DESCRIPTION: dict[tuple[str, str], str] = {
     ("invalid_grant", "authentication failure"): (
         "Salesforce refused the grant (wrong code_verifier, user login restrictions or an "
         "IP/login-hours policy): start the login again"),
+    ("invalid_grant", "invalid code verifier"): (
+        "the PKCE code_verifier does not match the code_challenge of the authorization "
+        "request (or is missing): exchange the code with the verifier of the same flow, or "
+        "start the login again with a new flow"),
     ("invalid_grant", "expired access/refresh token"): (
         "the refresh token expired or was revoked: log in again"),
     ("invalid_client", "app must be installed into org"): (

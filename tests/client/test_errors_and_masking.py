@@ -133,3 +133,10 @@ def test_tls_verification_is_never_disabled_in_helpers_A25():
                  for i, line in enumerate(p.read_text().splitlines(), 1)
                  if FORBIDDEN.search(line)]
     assert offenders == []
+
+
+def test_a_pkce_failure_is_explained_as_one_not_as_a_reused_code():
+    from helpers.errors import explain
+
+    text = explain("invalid_grant", "invalid code verifier")
+    assert "code_verifier" in text and "single use" not in text

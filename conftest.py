@@ -1,0 +1,53 @@
+"""Root conftest: runs the notebooks (nbval, strict) against fresh seeded local orgs.
+
+The environment must be in place before nbval starts a notebook's kernel, which happens
+in the setup of the notebook's first cell. So the first notebook cell's setup (``tryfirst``)
+starts a seeded local-org server in a temporary folder on free ports and sets the
+variables kernels inherit (helpers/tutorial/dryrun.py); the server stops after the last
+notebook cell. Test sessions without notebooks never start it. The terminal summary prints
+the notebooks' wall time.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+
+import pytest
+
+_stack = ExitStack()
+_clock: dict[str, float] = {}
+_files: set[str] = set()
+
+
+def _is_notebook(item: pytest.Item | None) -> bool:
+    return item is not None and item.path.suffix == ".ipynb"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _is_notebook(item) and "start" not in _clock:
+        from helpers.tutorial.dryrun import scripted_orgs
+
+        _clock["start"] = time.monotonic()
+        _stack.enter_context(scripted_orgs())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if _is_notebook(item):
+        _files.add(str(item.path))
+        if not _is_notebook(nextitem):
+            _clock["end"] = time.monotonic()
+            _stack.close()
+
+
+def pytest_sessionfinish() -> None:
+    _stack.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if "start" in _clock:
+        elapsed = _clock.get("end", time.monotonic()) - _clock["start"]
+        terminalreporter.write_line(f"notebooks: {len(_files)} executed by nbval in "
+                                    f"{elapsed:.1f} s wall time (server start included)")

@@ -1,0 +1,176 @@
+"""Which orgs the notebooks talk to, and the tutorial's app in ORG B.
+
+* Local orgs (``SF_TARGET=local``, the default): the local stand-in is started if needed,
+  and the app's Consumer Key and Secret are kept in the local data folder
+  (``<LOCALORG_DATA>/tutorial-app.json``, file mode 0600, never in the repository).
+* Real orgs (``SF_TARGET=salesforce``): everything comes from ``.env`` (see
+  docs/real-orgs.md); nothing is written anywhere.
+
+::
+
+    target = load_target()
+    target.describe()            # one line saying which orgs are in use
+    app = register_app(target)   # local orgs: creates the app once, then reuses it
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .. import localorg
+from ..errors import ConfigurationError
+from ..localorg.store import sha256
+from ..settings import Settings, load_settings
+from ..transcript import mask
+from .mode import is_scripted
+
+APP_FILE = "tutorial-app.json"
+APP_NAME = "Tutorial web server flow"
+SEED_ENV = "LOCALORG_SEED"  # only for reproducible runs (make test, make notebooks)
+
+
+@dataclass(frozen=True, repr=False)
+class SavedApp:
+    """Consumer Key and Secret of the tutorial's External Client App in a local ORG B."""
+
+    client_id: str
+    client_secret: str
+    callback_url: str
+    name: str = APP_NAME
+
+    def __repr__(self) -> str:  # the secret never appears (A-28)
+        return (f"SavedApp(name={self.name!r}, client_id={mask(self.client_id)!r}, "
+                f"client_secret='***', callback_url={self.callback_url!r})")
+
+
+@dataclass(frozen=True, repr=False)
+class Target:
+    """The settings in use and, for the local target, the running local orgs."""
+
+    settings: Settings
+    orgs: localorg.LocalOrgInfo | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.settings.is_local
+
+    @property
+    def org_b_user(self) -> dict[str, str] | None:
+        """The demo user of the local ORG B (None for real orgs)."""
+        return self.orgs.user("B") if self.orgs else None
+
+    def instance_url(self, org: str) -> str | None:
+        """Base URL of a local org ("A" or "B"); None for real orgs (known after login)."""
+        return self.orgs.instance_url(org) if self.orgs else None
+
+    def describe(self) -> str:
+        if self.orgs:
+            return (f"Target: the LOCAL orgs (SF_TARGET=local). Login host {self.orgs.login_url}, "
+                    f"ORG A {self.orgs.instance_url('A')}, ORG B {self.orgs.instance_url('B')}.")
+        return (f"Target: REAL Salesforce orgs (SF_TARGET=salesforce). ORG B logs in at "
+                f"{self.settings.login_url}.")
+
+    def __repr__(self) -> str:
+        return f"<{self.describe()}>"
+
+
+def _app_path(settings: Settings) -> Path:
+    return settings.localorg_data / APP_FILE
+
+
+def saved_app(settings: Settings) -> SavedApp | None:
+    """The app saved for these local orgs, or None."""
+    try:
+        data = json.loads(_app_path(settings).read_text())
+        return SavedApp(data["client_id"], data["client_secret"], data["callback_url"],
+                        data.get("name", APP_NAME))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save(settings: Settings, app: SavedApp) -> None:
+    path = _app_path(settings)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump({"name": app.name, "client_id": app.client_id,
+                   "client_secret": app.client_secret, "callback_url": app.callback_url}, out)
+    if os.name != "nt":
+        os.chmod(path, 0o600)  # also when the file existed with wider permissions
+
+
+def _with_app(settings: Settings, app: SavedApp | None) -> Settings:
+    if app is None or app.callback_url != settings.callback_url:
+        # A key from .env belongs to a real org; the local orgs use their own app only.
+        return replace(settings, client_id=None, client_secret=None)
+    return replace(settings, client_id=app.client_id, client_secret=app.client_secret)
+
+
+def load_target(force_local: bool = False) -> Target:
+    """Read the settings; for the local target, start the local orgs if they are not running.
+
+    ``force_local`` uses the local orgs whatever ``SF_TARGET`` says.
+    """
+    environ = {**os.environ, "SF_TARGET": "local", "SF_LOGIN_URL": ""} if force_local else None
+    settings = load_settings(environ=environ)
+    if not settings.is_local:
+        if is_scripted():
+            raise ConfigurationError("TUTORIAL_BROWSER=scripted only works with the local orgs "
+                                     "(their demo user logs in); unset it for real orgs")
+        return Target(settings)
+    orgs = localorg.ensure_running(settings.localorg_data, settings.localorg_port_base,
+                                   seed=os.environ.get(SEED_ENV) or None)
+    return Target(_with_app(settings, saved_app(settings)), orgs)
+
+
+def register_app(target: Target) -> tuple[Target, SavedApp]:
+    """Local orgs: create the tutorial's External Client App in ORG B once and save its key
+    and secret (0600) in the data folder. Returns the updated target and the app."""
+    _require_local(target, "register the app from the notebook")
+    settings = target.settings
+    app = saved_app(settings)
+    if app is None or app.callback_url != settings.callback_url:
+        new = localorg.create_app(APP_NAME, [settings.callback_url], org="B",
+                                  scopes=" ".join(settings.scopes),
+                                  data_dir=settings.localorg_data)
+        app = SavedApp(new.client_id, new.client_secret, settings.callback_url)
+        _save(settings, app)
+    return replace(target, settings=_with_app(settings, app)), app
+
+
+def save_app_credentials(target: Target, client_id: str, client_secret: str) -> tuple[Target,
+                                                                                       SavedApp]:
+    """Local orgs: keep the key and secret of an app you created on the Setup page.
+
+    Checks them against ORG B first, so a copy-paste slip is caught here, not at login.
+    """
+    _require_local(target, "save app credentials")
+    from ..localorg.runtime import open_runtime
+    from ..localorg.store import callback_urls
+
+    client_id, client_secret = (client_id or "").strip(), (client_secret or "").strip()
+    settings = target.settings
+    store = open_runtime(settings.localorg_data, settings.localorg_port_base,
+                         with_tls=False).store
+    row = store.app_by_client_id(client_id)
+    org_b = store.org("B")
+    if row is None or org_b is None or row["org_id"] != org_b["id"]:
+        raise ConfigurationError("ORG B has no app with that Consumer Key: copy it again from "
+                                 "the app's page in the External Client App Manager")
+    if sha256(client_secret) != row["client_secret_hash"]:
+        raise ConfigurationError("that Consumer Secret does not belong to this app: copy it "
+                                 "again (it is shown once, right after creating the app)")
+    if settings.callback_url not in callback_urls(row):
+        raise ConfigurationError(f"the app's Callback URL must include {settings.callback_url} "
+                                 "exactly (SF_CALLBACK_URL): create the app again with it")
+    app = SavedApp(client_id, client_secret, settings.callback_url, row["name"])
+    _save(settings, app)
+    return replace(target, settings=_with_app(settings, app)), app
+
+
+def _require_local(target: Target, what: str) -> None:
+    if not target.is_local:
+        raise ConfigurationError(f"only the local orgs let the notebook {what}; for real orgs "
+                                 "follow docs/real-orgs.md and put the key and secret in .env")
