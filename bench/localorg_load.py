@@ -4,6 +4,11 @@ Prints numbers; it is not a test. Run with ``make bench`` or ``python -m bench.l
 It starts its own server in a temporary folder on free ports, so it never touches a
 learner's data. Each simulated learner has its own External Client App (as in a workshop)
 and its own browser session, and goes authorize -> login -> consent -> token -> Apex POST.
+
+``--expose`` runs the workshop setup instead: ``serve --expose --host 127.0.0.1 --bind
+127.0.0.1`` (TLS on every host, the login host included; load stays on loopback) and
+per-learner users and apps from ``add_learners`` (as ``add-learners --count N`` does), then
+checks the trainer's room page sees every learner's token and Account.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from helpers.localorg import create_app
+from helpers.localorg import add_learners, create_app
 from helpers.localorg.config import free_port_base
 from helpers.localorg.demo_user import ScriptedBrowser
 
@@ -59,21 +64,25 @@ class Timings:
                 f"mean {statistics.fmean(v) * 1000:.0f} ms")
 
 
-def start_server(data: Path) -> tuple[subprocess.Popen, dict]:
+EXPOSE = ["--expose", "--host", "127.0.0.1", "--bind", "127.0.0.1"]  # loopback only
+
+
+def start_server(data: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "helpers.localorg", "serve", "--data", str(data),
-         "--port-base", str(free_port_base()), "--json"],
+         "--port-base", str(free_port_base()), "--json", *(extra or [])],
         cwd=REPO, stdout=subprocess.PIPE, text=True)
     return proc, json.loads(proc.stdout.readline())
 
 
-def learner(i: int, info: dict, app, timings: Timings, start_at: float = 0.0) -> None:
+def learner(i: int, info: dict, app, timings: Timings, start_at: float = 0.0,
+            user: dict | None = None) -> None:
     # Workshop learners do not all click in the same millisecond: each starts at its own
     # moment of the ramp (0 for all = a same-instant burst).
     delay = start_at - time.monotonic()
     if delay > 0:
         time.sleep(delay)
-    user = info["orgs"]["B"]["users"][0]
+    user = user or info["orgs"]["B"]["users"][0]
     browser = ScriptedBrowser(ca_bundle=info["ca_bundle"])
     browser.http.hooks["response"].append(timings.hook)
     verifier = secrets.token_urlsafe(48)
@@ -156,6 +165,23 @@ def rest_throughput(info: dict, app, seconds: float, threads: int) -> tuple[Timi
     return timings, time.monotonic() - start
 
 
+def check_room(info: dict, expected: int) -> bool:
+    """The trainer's room.json sees every learner's token and Account; prints its latency."""
+    s = requests.Session()
+    s.verify = info["ca_bundle"]
+    s.trust_env = False
+    url = info["login_url"] + "/_localorg/room.json"
+    took = []
+    for _ in range(5):
+        r = s.get(url, params={"key": info["room_key"]}, timeout=30)
+        took.append(r.elapsed.total_seconds())
+    totals = r.json()["totals"]
+    print(f"   room.json: {totals['with_token']}/{totals['learners']} with a token, "
+          f"{totals['with_account']} with an Account; "
+          f"median {statistics.median(took) * 1000:.0f} ms per request")
+    return totals["with_token"] == totals["with_account"] == expected
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=100)
@@ -163,27 +189,45 @@ def main() -> int:
                         help="seconds over which the learners start (0: all at once)")
     parser.add_argument("--rest-seconds", type=float, default=10.0)
     parser.add_argument("--rest-threads", type=int, default=16)
+    parser.add_argument("--expose", action="store_true",
+                        help="workshop mode: TLS on every host, one user and app per learner")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        proc, info = start_server(Path(tmp))
+        proc, info = start_server(Path(tmp), EXPOSE if args.expose else None)
         try:
-            apps = [create_app(f"Learner {i}", [CALLBACK], data_dir=tmp)
-                    for i in range(args.learners)]
+            users: list[dict | None] = [None] * args.learners
+            if args.expose:
+                t = time.monotonic()
+                apps = add_learners(args.learners, [CALLBACK], data_dir=tmp)
+                users = [{"username": a.org_b_username, "password": a.org_b_password}
+                         for a in apps]
+                print(f"== add-learners --count {args.learners}: "
+                      f"{time.monotonic() - t:.1f} s (2 users + 1 app each)")
+            else:
+                apps = [create_app(f"Learner {i}", [CALLBACK], data_dir=tmp)
+                        for i in range(args.learners)]
             timings = Timings()
             t0 = time.monotonic()
             step = args.ramp / args.learners
             with ThreadPoolExecutor(args.learners) as pool:
-                list(pool.map(lambda i: learner(i, info, apps[i], timings, t0 + i * step),
+                list(pool.map(lambda i: learner(i, info, apps[i], timings, t0 + i * step,
+                                                users[i]),
                               range(args.learners)))
             elapsed = time.monotonic() - t0
+            mode = ("--expose, TLS on every host, per-learner users" if args.expose
+                    else "loopback, HTTP login host, one demo user")
             print(f"== {args.learners} concurrent learners starting over {args.ramp:g} s, "
-                  "whole flow (authorize, login, consent, token, Apex POST)")
+                  f"whole flow (authorize, login, consent, token, Apex POST); {mode}")
             print(f"   completed: {args.learners - len(timings.errors)}/{args.learners}, "
                   f"errors: {len(timings.errors)}, wall time {elapsed:.1f} s")
             print(f"   per request: {timings.summary()}")
             for err in timings.errors[:5]:
                 print(f"   error: {err}")
+            if args.expose:
+                room_ok = check_room(info, args.learners - len(timings.errors))
+                if not room_ok:
+                    timings.fail("room page")
 
             rest, took = rest_throughput(info, apps[0], args.rest_seconds, args.rest_threads)
             print(f"== REST throughput, {args.rest_threads} threads for {took:.1f} s "

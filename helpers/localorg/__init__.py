@@ -6,6 +6,7 @@ One shared server process serves every notebook kernel. From a notebook::
     orgs = localorg.ensure_running()      # starts it once, reuses it afterwards
     orgs.login_url, orgs.ca_bundle, orgs.orgs["B"]["instance_url"]
     app = localorg.create_app("Tutorial app", ["http://localhost:1717/OauthRedirect"])
+    learners = localorg.add_learners(20)  # workshops: users + an app per learner
     localorg.stop()
 
 The same is available on the command line: ``python -m helpers.localorg --help``.
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,10 @@ from filelock import FileLock
 from . import config
 from .server import state_path
 from .setup.apps import AppSettingsError, NewApp
+from .workshop.learners import Learner, LearnerError
 
 __all__ = ["LocalOrgInfo", "LocalOrgError", "AppSettingsError", "NewApp", "ensure_running",
-           "info", "stop", "create_app"]
+           "info", "stop", "create_app", "Learner", "LearnerError", "add_learners"]
 
 START_TIMEOUT = 60.0
 
@@ -89,8 +92,12 @@ def _probe(state: dict[str, Any]) -> bool:
     """True when the server recorded in ``state`` answers, and is the one of this data folder."""
     if not _alive(state.get("pid", 0)):
         return False
+    i = state["info"]
+    # An exposed server (serve --expose) is HTTPS on every host; check it on a local address.
+    url = i.get("expose", {}).get("local_login_url", i["login_url"])
+    verify = i["ca_bundle"] if url.startswith("https://") else True
     try:
-        r = requests.get(state["info"]["login_url"] + "/_localorg/status", timeout=3)
+        r = requests.get(url + "/_localorg/status", timeout=3, verify=verify)
         return r.ok and r.json().get("data_dir") == state["info"]["data_dir"]
     except (requests.RequestException, ValueError):
         return False
@@ -187,3 +194,28 @@ def create_app(name: str, callback_urls: list[str] | str, org: str = "B",
     return _create(rt, org, name, urls, scopes, require_secret=require_secret,
                    require_secret_refresh=require_secret_refresh, require_pkce=require_pkce,
                    refresh_rotation=refresh_rotation)
+
+
+def add_learners(learners: int | Sequence[str | tuple[str, str | None]],
+                 callback_urls: Sequence[str] | str | None = None,
+                 scopes: str = "api refresh_token", *,
+                 data_dir: str | os.PathLike[str] | None = None) -> list[Learner]:
+    """Create workshop learners: a user in ORG A and ORG B and an ORG B app for each.
+
+    ``learners`` is a count (names "Learner NN") or a list of names or ``(name, email)``
+    pairs. Returns their credentials (shown once); works while the server runs::
+
+        for learner in localorg.add_learners(3):
+            learner.org_b_username, learner.org_b_password, learner.client_id
+    """
+    from .runtime import open_runtime
+    from .workshop.learners import DEFAULT_CALLBACK
+    from .workshop.learners import add_learners as _add
+
+    if isinstance(learners, int):
+        roster: list[tuple[str | None, str | None]] = [(None, None)] * learners
+    else:
+        roster = [(x, None) if isinstance(x, str) else (x[0], x[1]) for x in learners]
+    urls = [callback_urls] if isinstance(callback_urls, str) else list(callback_urls or [])
+    rt = open_runtime(config.data_dir(data_dir), config.port_base(None), with_tls=False)
+    return _add(rt, roster, urls or [DEFAULT_CALLBACK], scopes)

@@ -1,6 +1,9 @@
 """Command line of the local orgs (trainers and tests use it; keep it stable).
 
     python -m helpers.localorg serve [--data DIR] [--port-base N] [--seed S] [--json]
+                                     [--expose [--host NAME_OR_IP] [--bind ADDR]]
+    python -m helpers.localorg add-learners --data DIR (--count N | --csv FILE)
+                                     [--callback URL ...] [--out FILE]
     python -m helpers.localorg create-app --data DIR --org B --name NAME --callback URL ...
     python -m helpers.localorg status [--data DIR] [--json]
     python -m helpers.localorg stop [--data DIR]
@@ -33,6 +36,28 @@ def _parser() -> argparse.ArgumentParser:
                    help="login host on N, ORG A on N+1, ORG B on N+2 (default 8700)")
     s.add_argument("--seed", metavar="S", help="make ids, tokens and secrets reproducible")
     s.add_argument("--json", action="store_true", help="print one JSON line when ready")
+    s.add_argument("--expose", action="store_true",
+                   help="workshop mode: listen beyond this machine, TLS on every host, "
+                        "room page (a classroom convenience, not for production)")
+    s.add_argument("--host", metavar="NAME_OR_IP",
+                   help="with --expose: the name learners use (default: this machine's name)")
+    s.add_argument("--bind", metavar="ADDR",
+                   help="with --expose: the address to listen on (default 0.0.0.0)")
+
+    ln = sub.add_parser("add-learners",
+                        help="create a user in ORG A and ORG B and an ORG B app per learner; "
+                             "prints the CSV handout")
+    data_arg(ln)
+    who = ln.add_mutually_exclusive_group(required=True)
+    who.add_argument("--count", type=int, metavar="N", help="N learners named Learner NN")
+    who.add_argument("--csv", metavar="FILE", help="a CSV with a name (and optional email) column")
+    ln.add_argument("--callback", action="append", metavar="URL",
+                    help="a Callback URL of each app (repeat for several; default "
+                         "http://localhost:1717/OauthRedirect)")
+    ln.add_argument("--scopes", default="api refresh_token")
+    ln.add_argument("--out", metavar="FILE",
+                    help="write the handout there (created 0600, never overwritten) "
+                         "instead of stdout")
 
     c = sub.add_parser("create-app",
                        help="create an External Client App; prints its key and secret")
@@ -63,13 +88,22 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "serve":
         from .server import serve
+        from .workshop.expose import Exposure
+        if not args.expose and (args.host or args.bind):
+            print("error: --host and --bind only apply with --expose (without it the local orgs "
+                  "listen on 127.0.0.1 only)", file=sys.stderr)
+            return 2
         try:
-            return serve(data, config.port_base(args.port_base), args.seed, args.json)
+            exposure = Exposure.from_args(args.host, args.bind) if args.expose else None
+            return serve(data, config.port_base(args.port_base), args.seed, args.json, exposure)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
 
     from . import AppSettingsError, create_app, info, stop
+
+    if args.command == "add-learners":
+        return _add_learners(args, data)
 
     if args.command == "create-app":
         try:
@@ -116,3 +150,41 @@ def main(argv: list[str] | None = None) -> int:
         print(("stopped the server; " if was_running else "") + done)
         return 0
     return 1
+
+
+def _add_learners(args: argparse.Namespace, data) -> int:
+    import os
+
+    from . import add_learners
+    from .setup.apps import AppSettingsError
+    from .workshop.learners import LearnerError, read_roster, write_handout
+
+    out = None
+    try:
+        names = read_roster(args.csv) if args.csv else args.count
+        if args.out:
+            # 0600 from the start, and never over an earlier handout (passwords are shown once).
+            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            out = os.fdopen(fd, "w", newline="", encoding="utf-8")
+        learners = add_learners(names, args.callback, args.scopes, data_dir=data)
+    except FileExistsError:
+        print(f"error: {args.out} exists; choose another --out file (an earlier handout's "
+              "passwords cannot be shown again)", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except (LearnerError, AppSettingsError) as exc:
+        if out is not None:
+            out.close()
+            os.unlink(args.out)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if out is None:
+        write_handout(learners, sys.stdout)
+    else:
+        with out:
+            write_handout(learners, out)
+        print(f"{len(learners)} learner(s) added; handout written to {args.out} (mode 0600)",
+              file=sys.stderr)
+    return 0

@@ -23,6 +23,7 @@ def _load_schemas() -> None:
     from .oauth import models  # noqa: F401
     from .rest import records  # noqa: F401
     from .web import sessions  # noqa: F401
+    from .workshop import learners  # noqa: F401
 
 
 @dataclass
@@ -36,6 +37,7 @@ class LocalOrg:
     tls: TlsFiles | None = None
     host_name: str = LOOPBACK
     extra: dict[str, Any] = field(default_factory=dict)
+    login_tls: bool = False  # serve --expose: the login host speaks HTTPS too (workshop/)
 
     @property
     def ports(self) -> dict[str, int]:
@@ -43,7 +45,8 @@ class LocalOrg:
 
     @property
     def login_url(self) -> str:
-        return f"http://{self.host_name}:{self.ports['login']}"
+        scheme = "https" if self.login_tls else "http"
+        return f"{scheme}://{self.host_name}:{self.ports['login']}"
 
     def instance_url(self, org_key: str) -> str:
         return f"https://{self.host_name}:{self.ports[org_key]}"

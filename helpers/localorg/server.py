@@ -19,6 +19,7 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from .runtime import LOOPBACK, LocalOrg, open_runtime
 from .web import create_app
+from .workshop.expose import Exposure, banner, expose, ready_info
 
 STATE_FILE = "server.json"
 THREADS_PER_HOST = 40  # 100 learners at once on 2 cores (see bench/)
@@ -29,30 +30,39 @@ def state_path(data_dir: Path) -> Path:
     return Path(data_dir) / STATE_FILE
 
 
-def build_servers(rt: LocalOrg) -> dict[str, wsgi.Server]:
+def build_servers(rt: LocalOrg, bind: str = LOOPBACK) -> dict[str, wsgi.Server]:
+    """The three listeners; ``bind`` is 127.0.0.1 unless ``serve --expose`` (B-36)."""
     servers = {}
     for host, port in rt.ports.items():
-        server = wsgi.Server((LOOPBACK, port), create_app(rt, host), numthreads=THREADS_PER_HOST,
+        server = wsgi.Server((bind, port), create_app(rt, host), numthreads=THREADS_PER_HOST,
                              server_name=f"localorg-{host}", request_queue_size=256, timeout=10)
-        if host != "login":
+        if host != "login" or rt.login_tls:
             server.ssl_adapter = BuiltinSSLAdapter(str(rt.tls.cert), str(rt.tls.key))
         servers[host] = server
     return servers
 
 
-def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bool = False) -> int:
-    """Run until SIGINT/SIGTERM. Prints the ready line (JSON or text) once all hosts listen."""
+def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bool = False,
+          exposure: Exposure | None = None) -> int:
+    """Run until SIGINT/SIGTERM. Prints the ready line (JSON or text) once all hosts listen.
+
+    ``exposure`` (``serve --expose``) binds another address, names the hosts after
+    ``exposure.host`` and puts TLS on every host (``workshop/expose.py``).
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         stream=sys.stderr)
     rt = open_runtime(data_dir, port_base, seed)
-    servers = build_servers(rt)
+    room_key = expose(rt, exposure) if exposure else None
+    servers = build_servers(rt, exposure.bind if exposure else LOOPBACK)
     try:
         for server in servers.values():
             server.prepare()  # binds now, so a busy port fails before we claim to be ready
     except OSError as exc:
         for server in servers.values():
             server.stop()
-        print(f"error: cannot listen on the local org ports {sorted(rt.ports.values())} ({exc}).\n"
+        where = f" of {exposure.bind}" if exposure else ""
+        print(f"error: cannot listen on the local org ports{where} {sorted(rt.ports.values())} "
+              f"({exc}).\n"
               "Another server may be running: `python -m helpers.localorg status`, or pick other "
               "ports with --port-base N.", file=sys.stderr)
         return 2
@@ -64,6 +74,8 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
         t.start()
 
     info = rt.info()
+    if exposure:
+        info["expose"] = ready_info(rt, exposure)  # no trainer key: server.json is not secret
     state = {"pid": os.getpid(), "port_base": port_base, "info": info}
     tmp = state_path(data_dir).with_suffix(".tmp")
     tmp.write_text(json.dumps(state, indent=2))
@@ -76,7 +88,9 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
     signal.signal(signal.SIGTERM, _stop)
 
     if json_line:
-        print(json.dumps(info), flush=True)
+        print(json.dumps({**info, "room_key": room_key} if exposure else info), flush=True)
+    elif exposure:
+        print(banner(rt, exposure, room_key), flush=True)
     else:
         print(f"Local Salesforce orgs are running (not for production).\n"
               f"  login host : {info['login_url']}\n"

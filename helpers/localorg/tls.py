@@ -2,6 +2,8 @@
 
 Generated on first start under ``<data>/tls/``. Clients trust ``ca.pem`` explicitly
 (``requests`` ``verify=<ca.pem>``); nothing here ever disables verification.
+``serve --expose --host NAME`` asks for NAME as an extra subject alternative name: the
+host certificate is reissued by the same CA, so learners trust the CA once.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +51,39 @@ def _valid(cert_path: Path, days_left: int = 7) -> bool:
     return cert.not_valid_after_utc > limit
 
 
-def ensure_tls(data_dir: Path) -> TlsFiles:
-    """Create (or reuse) the CA and a host certificate for localhost/127.0.0.1/::1."""
+def _san(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name.lower())
+
+
+def _covers(cert_path: Path, names: list[x509.GeneralName]) -> bool:
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    try:
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    return all(n in sans for n in names)
+
+
+def ca_fingerprint(ca_cert: Path) -> str:
+    """SHA-256 fingerprint of the CA (``AB:CD:…``): what learners compare before trusting it."""
+    cert = x509.load_pem_x509_certificate(Path(ca_cert).read_bytes())
+    return cert.fingerprint(hashes.SHA256()).hex(":").upper()
+
+
+def ensure_tls(data_dir: Path, extra_names: Iterable[str] = ()) -> TlsFiles:
+    """Create (or reuse) the CA and a host certificate for localhost/127.0.0.1/::1.
+
+    ``extra_names`` (host names or IP addresses) are added to the host certificate's
+    subject alternative names; a certificate lacking one is reissued by the same CA::
+
+        ensure_tls(Path(".localorg"), ["trainer-laptop.local"])
+    """
+    wanted = [x509.DNSName(h) for h in HOST_NAMES]
+    wanted += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in HOST_IPS]
+    wanted += [n for n in map(_san, extra_names) if n not in wanted]
     folder = Path(data_dir) / "tls"
     folder.mkdir(parents=True, exist_ok=True)
     files = TlsFiles(folder / "ca.pem", folder / "host.pem", folder / "host-key.pem")
@@ -80,12 +114,10 @@ def ensure_tls(data_dir: Path) -> TlsFiles:
         files.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
         files.cert.unlink(missing_ok=True)  # a new CA invalidates the old host certificate
 
-    if not (_valid(files.cert) and files.key.exists()):
+    if not (_valid(files.cert) and files.key.exists() and _covers(files.cert, wanted)):
         ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
         ca_cert = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
         key = ec.generate_private_key(ec.SECP256R1())
-        sans: list[x509.GeneralName] = [x509.DNSName(h) for h in HOST_NAMES]
-        sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in HOST_IPS]
         cert = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
@@ -93,7 +125,7 @@ def ensure_tls(data_dir: Path) -> TlsFiles:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=397))
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(x509.SubjectAlternativeName(wanted), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),

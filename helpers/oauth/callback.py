@@ -187,6 +187,10 @@ class CallbackListener:
     (Salesforce matches it exactly), but listening on the IPv4 loopback literal keeps the
     port off the network; browsers that try ``::1`` first fall back to 127.0.0.1.
 
+    On a remote kernel, ``port`` and ``path`` say where a proxy delivers the callback, e.g.
+    ``https://hub/user/ada/proxy/1717/OauthRedirect`` arrives as ``/OauthRedirect`` on
+    127.0.0.1:1717 (:func:`helpers.tutorial.remote.listen_address` computes them).
+
     In a notebook, start it before showing the link, then wait::
 
         listener = CallbackListener(flow).start()
@@ -194,9 +198,14 @@ class CallbackListener:
         grant = listener.wait()
     """
 
-    def __init__(self, flow: AuthorizationFlow, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, flow: AuthorizationFlow, timeout: float = DEFAULT_TIMEOUT, *,
+                 port: int | None = None, path: str | None = None) -> None:
         parts = urlsplit(flow.redirect_uri)
-        if parts.scheme != "http" or parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        if port is not None and path is not None:
+            # Behind a proxy (jupyter-server-proxy: <jupyter>/proxy/<port>/<path>): the browser
+            # goes to the redirect URI, the proxy delivers <path> to 127.0.0.1:<port>.
+            parts = urlsplit(f"http://127.0.0.1:{int(port)}{path}")
+        elif parts.scheme != "http" or parts.hostname not in ("localhost", "127.0.0.1", "::1"):
             raise ConfigurationError(
                 f"the callback URL {flow.redirect_uri!r} is not http://localhost:<port>/…, so "
                 "this computer cannot receive it: use parse_callback_url() with the address "

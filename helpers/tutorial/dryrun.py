@@ -11,7 +11,8 @@ The environment it sets (kernels inherit it; nothing is read from ``.env`` that 
 ``SF_TARGET=local``, ``TUTORIAL_BROWSER=scripted``, ``LOCALORG_DATA``, ``LOCALORG_PORT_BASE``,
 ``LOCALORG_SEED``, ``SF_CALLBACK_URL`` (a free loopback port, 1717 only when free: never a
 port another program holds), empty ``SF_LOGIN_URL``/``SF_CLIENT_ID``/``SF_CLIENT_SECRET``
-(so a developer's ``.env`` cannot change the run) and ``SF_SCOPES``.
+(so a developer's ``.env`` cannot change the run), ``SF_SCOPES`` and
+``TUTORIAL_PUBLIC_URL=off`` (outputs stay the same on a JupyterHub or Binder machine).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def environment(data_dir: str, port_base: int, callback_port: int) -> dict[str, 
         "SF_CALLBACK_URL": f"http://localhost:{callback_port}/OauthRedirect",
         "SF_LOGIN_URL": "", "SF_CLIENT_ID": "", "SF_CLIENT_SECRET": "",
         "SF_SCOPES": "api refresh_token",
+        "TUTORIAL_PUBLIC_URL": "off",  # the committed outputs: browser and kernel on one machine
     }
 
 

@@ -30,7 +30,11 @@ from ..oauth.authorize import AuthorizationFlow, AuthorizationGrant
 from ..oauth.callback import CallbackListener, parse_callback_url
 from ..transcript import Transcript, mask, mask_url
 from .mode import is_scripted
+from .remote import direct_callback, listen_address
 from .target import Target
+
+# The Login whose listener last started, per callback URL, in this kernel.
+_LISTENING: dict[str, Login] = {}
 
 
 class LoginPending(SalesforceOAuthError):
@@ -55,6 +59,7 @@ class Login:
         self._outcome: AuthorizationGrant | SalesforceOAuthError | None = None
         self._listener: CallbackListener | None = None
         self._out: Any = None
+        self.view: Any = None  # interactive: the displayed widgets (link, listener, paste box)
         self._reporter: threading.Thread | None = None  # interactive: reports the callback
 
     # -- public ---------------------------------------------------------------------------
@@ -117,9 +122,10 @@ class Login:
             self._start_listener()
             # The browser follows ORG B's redirect to the callback URL: here, to our listener.
             # trust_env off: a proxy from the environment must never see the code.
+            # A proxied callback (remote kernel) is delivered straight to the listener's port.
             with requests.Session() as browser_tab:
                 browser_tab.trust_env = False
-                browser_tab.get(url, timeout=10)
+                browser_tab.get(direct_callback(url, self.flow.redirect_uri), timeout=10)
             self._wait_listener()
             print(f"The listener on {self.flow.redirect_uri} received that request.")
         else:
@@ -132,7 +138,9 @@ class Login:
         from IPython.display import display
 
         self._out = w.Output()
-        link = w.HTML(f'<a href="{_attr(self.flow.authorization_url)}" target="_blank" '
+        remote = self.target.remote
+        href = self.target.browser_url(self.flow.authorization_url)
+        link = w.HTML(f'<a href="{_attr(href)}" target="_blank" '
                       'rel="noopener" style="font-size:1.1em"><b>&#x1F511; Open ORG B\'s login '
                       'page in a new tab</b></a>')
         paste = w.Text(placeholder="…or paste the whole address you landed on "
@@ -151,17 +159,27 @@ class Login:
 
         use.on_click(on_use)
         parts: list[Any] = [link]
+        proxied = listen_address(self.flow.redirect_uri) is not None
+        if remote and not proxied:
+            # The redirect will fail in the browser; say so before it happens (paste first).
+            parts += [w.HTML(_PASTE_FIRST.format(where=_attr(remote.describe()),
+                                                 callback=_attr(self.flow.redirect_uri))),
+                      w.HBox([paste, use])]
         if self.listen:
             try:
                 self._start_listener()
-                parts.append(w.HTML(f"Listening on <code>{_attr(self.flow.redirect_uri)}</code> "
-                                    f"for {self.timeout:.0f} s."))
+                via = " (through the Jupyter server's proxy)" if proxied else ""
+                parts.append(w.HTML(f"Listening on <code>{_attr(self.flow.redirect_uri)}</code>"
+                                    f"{via} for {self.timeout:.0f} s."))
                 self._reporter = threading.Thread(target=self._wait_then_report, daemon=True)
                 self._reporter.start()
             except (CallbackPortInUse, SalesforceOAuthError) as exc:
                 parts.append(w.HTML(f"No listener: {_attr(str(exc))}. Use the paste box."))
-        parts += [w.HBox([paste, use]), self._out]
-        display(w.VBox(parts))
+        if not (remote and not proxied):
+            parts.append(w.HBox([paste, use]))
+        parts.append(self._out)
+        self.view = w.VBox(parts)
+        display(self.view)
 
     def _wait_then_report(self) -> None:
         self._wait_listener()
@@ -184,7 +202,15 @@ class Login:
     # -- shared ---------------------------------------------------------------------------
 
     def _start_listener(self) -> None:
-        self._listener = CallbackListener(self.flow, timeout=self.timeout).start()
+        port, path = listen_address(self.flow.redirect_uri) or (None, None)
+        # A login cell run again (or the next login cell) must get the port: the earlier
+        # listener of this kernel, whose widget is gone or superseded, would hold it.
+        previous = _LISTENING.pop(self.flow.redirect_uri, None)
+        if previous is not None:
+            previous.close()
+        self._listener = CallbackListener(self.flow, timeout=self.timeout, port=port,
+                                          path=path).start()
+        _LISTENING[self.flow.redirect_uri] = self
 
     def _wait_listener(self) -> None:
         assert self._listener is not None
@@ -210,6 +236,12 @@ class Login:
     def _record_callback(self, url: str) -> None:
         if self.transcript is not None:
             self.transcript.browser_step("Browser: ORG B redirects to the callback URL", url)
+
+
+_PASTE_FIRST = ("<p><b>Your kernel runs on a server</b> ({where}). After you click Allow, your "
+                "browser goes to <code>{callback}</code> on <i>your</i> computer and shows "
+                "\"can't connect\": that is expected. Copy the whole address from the address "
+                "bar (it holds <code>code</code> and <code>state</code>) and paste it here:</p>")
 
 
 def _error_page(url: str, ca_bundle: str) -> AuthorizationError | None:

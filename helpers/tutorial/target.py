@@ -19,6 +19,7 @@ import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .. import localorg
 from ..errors import ConfigurationError
@@ -26,9 +27,11 @@ from ..localorg.store import sha256
 from ..settings import Settings, load_settings
 from ..transcript import mask
 from .mode import is_scripted
+from .remote import Remote, detect
 
 APP_FILE = "tutorial-app.json"
 APP_NAME = "Tutorial web server flow"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 SEED_ENV = "LOCALORG_SEED"  # only for reproducible runs (make test, make notebooks)
 
 
@@ -52,6 +55,7 @@ class Target:
 
     settings: Settings
     orgs: localorg.LocalOrgInfo | None = None
+    remote: Remote | None = None  # the kernel runs on a server (helpers/tutorial/remote.py)
 
     @property
     def is_local(self) -> bool:
@@ -66,12 +70,22 @@ class Target:
         """Base URL of a local org ("A" or "B"); None for real orgs (known after login)."""
         return self.orgs.instance_url(org) if self.orgs else None
 
+    def browser_url(self, url: str) -> str:
+        """``url`` as the learner's browser opens it (through jupyter-server-proxy when the
+        kernel is remote and ``url`` is a local org's loopback address)."""
+        return self.remote.browser_url(url) if self.remote and self.orgs else url
+
     def describe(self) -> str:
         if self.orgs:
-            return (f"Target: the LOCAL orgs (SF_TARGET=local). Login host {self.orgs.login_url}, "
+            text = (f"Target: the LOCAL orgs (SF_TARGET=local). Login host {self.orgs.login_url}, "
                     f"ORG A {self.orgs.instance_url('A')}, ORG B {self.orgs.instance_url('B')}.")
-        return (f"Target: REAL Salesforce orgs (SF_TARGET=salesforce). ORG B logs in at "
-                f"{self.settings.login_url}.")
+        else:
+            text = (f"Target: REAL Salesforce orgs (SF_TARGET=salesforce). ORG B logs in at "
+                    f"{self.settings.login_url}.")
+        if self.remote:
+            text += (f"\nThis is a {self.remote.describe()}; callback URL "
+                     f"{self.settings.callback_url}.")
+        return text
 
     def __repr__(self) -> str:
         return f"<{self.describe()}>"
@@ -119,10 +133,18 @@ def load_target(force_local: bool = False) -> Target:
         if is_scripted():
             raise ConfigurationError("TUTORIAL_BROWSER=scripted only works with the local orgs "
                                      "(their demo user logs in); unset it for real orgs")
-        return Target(settings)
+        return Target(settings, remote=detect())
     orgs = localorg.ensure_running(settings.localorg_data, settings.localorg_port_base,
                                    seed=os.environ.get(SEED_ENV) or None)
-    return Target(_with_app(settings, saved_app(settings)), orgs)
+    remote = detect()
+    loopback = urlsplit(settings.callback_url)
+    if remote and loopback.scheme == "http" and loopback.hostname in LOOPBACK_NAMES:
+        # The browser cannot reach localhost:<port> here; through the proxy it can, when the
+        # server's public address is known (else the paste fallback does the job). The local
+        # app is created with this URL; real orgs keep exactly what .env says.
+        proxied = remote.callback_url(loopback.port or 80, loopback.path or "/")
+        settings = replace(settings, callback_url=proxied or settings.callback_url)
+    return Target(_with_app(settings, saved_app(settings)), orgs, remote)
 
 
 def register_app(target: Target) -> tuple[Target, SavedApp]:

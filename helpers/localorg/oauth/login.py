@@ -16,11 +16,15 @@ from werkzeug.security import check_password_hash
 
 from ..web import sessions
 from ..web.pages import render
+from ..workshop.expose import demo_login_refused
 
 log = logging.getLogger("helpers.localorg")
 
 BAD_LOGIN = ("Please check your username and password. If you still can't log in, "
              "contact your Salesforce administrator.")
+# serve --expose: the demo users' passwords are public, so only the trainer's machine uses them.
+DEMO_USER_REMOTE = ("The demo users only log in on the trainer's machine. Use the username and "
+                    "password from your workshop handout.")
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
 # Compared against when the username is unknown, so both cases take the same time.
@@ -120,6 +124,8 @@ def login_view():
             db.execute("DELETE FROM login_failures WHERE failed_at<?", (now - WINDOW_SECONDS,))
             db.execute("INSERT INTO login_failures(username, failed_at) VALUES(?,?)", (key, now))
         return login_page(start_url, username=username, error=BAD_LOGIN)
+    if demo_login_refused(_rt(), user["username"], request.remote_addr):
+        return login_page(start_url, username=username, error=DEMO_USER_REMOTE, status=403)
     with _rt().store.tx() as db:
         db.execute("DELETE FROM login_failures WHERE username=?", (key,))
     sessions.log_in(user["id"])

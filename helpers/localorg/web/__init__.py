@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import sessions
+from . import proxy, sessions
 from .pages import error_page
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # larger bodies get 413 before they are read (B-28)
@@ -35,6 +35,10 @@ def create_app(runtime, host: str) -> Flask:
         from ..setup import blueprint as setup_blueprint
         app.register_blueprint(rest_blueprint(host))
         app.register_blueprint(setup_blueprint(host))
+    if host == "login" and runtime.login_tls:
+        # serve --expose: /trust, /localorg-ca.pem and the trainer's room page (workshop/)
+        from ..workshop.room import blueprint as workshop_blueprint
+        app.register_blueprint(workshop_blueprint())
 
     @app.get("/_localorg/status")
     def _status():
@@ -42,6 +46,7 @@ def create_app(runtime, host: str) -> Flask:
         return jsonify({"ok": True, "host": host, "data_dir": str(runtime.data_dir)})
 
     app.after_request(sessions.apply_cookie)
+    app.after_request(proxy.relative_redirects)  # behind jupyter-server-proxy (proxy.py)
     app.after_request(_security_headers)
 
     @app.errorhandler(HTTPException)
@@ -66,6 +71,7 @@ def create_app(runtime, host: str) -> Flask:
         return error_page("Unexpected error", "The local org hit an internal error. "
                           "See the server log.", status=500)
 
+    app.wsgi_app = proxy.PrefixFromProxy(app.wsgi_app)  # X-Forwarded-Prefix, loopback only
     return app
 
 

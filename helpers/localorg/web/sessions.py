@@ -15,6 +15,7 @@ from flask import abort, current_app, g, request
 from werkzeug.wrappers import Response
 
 from ..store import register_schema, sha256
+from .proxy import allowed_origins
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS web_sessions (
@@ -122,8 +123,8 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     """Abort with 403 unless the POST has this session's CSRF token and a same-origin Origin."""
     origin = request.headers.get("Origin")
-    own = _rt().base_url(_host())
-    if origin and origin != "null" and origin.rstrip("/") != own:
+    own = allowed_origins(_rt().base_url(_host()))  # + the browser's host behind a proxy
+    if origin and origin != "null" and origin.rstrip("/") not in own:
         abort(403, description="Cross-site form submission refused.")
     sess = current_session()
     sent = request.form.get("csrf_token", "")
@@ -135,12 +136,15 @@ def check_csrf() -> None:
 def apply_cookie(response: Response) -> Response:
     """after_request hook: send the session cookie when it was created or cleared."""
     host = _host()
-    secure = host != "login"
+    secure = host != "login" or _rt().login_tls  # serve --expose: TLS on the login host too
+    # Behind jupyter-server-proxy the login host lives under a prefix (proxy.py); __Host-
+    # cookies (instance hosts) must keep Path=/.
+    path = (request.script_root or "/") if host == "login" else "/"
     if g.get("localorg_clear_cookie"):
-        response.delete_cookie(cookie_name(host), path="/", secure=secure, httponly=True,
+        response.delete_cookie(cookie_name(host), path=path, secure=secure, httponly=True,
                                samesite="Lax")
     sid = g.get("localorg_set_cookie")
     if sid:
-        response.set_cookie(cookie_name(host), sid, max_age=SESSION_SECONDS, path="/",
+        response.set_cookie(cookie_name(host), sid, max_age=SESSION_SECONDS, path=path,
                             secure=secure, httponly=True, samesite="Lax")
     return response

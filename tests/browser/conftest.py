@@ -1,0 +1,105 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright's sync API.
+
+Chromium comes from the system (``apt-get install chromium``; ``playwright install`` is not
+used), found as ``$LOCALORG_CHROMIUM`` or ``chromium`` on the PATH. Without it the browser
+tests are skipped on a developer machine and FAIL in CI (``CI=true``), so CI can never pass
+without having run them::
+
+    def test_login_page(page, shots):
+        page.goto(url)
+        shots(page, "login")          # artifacts/browser/<test>/01-login.png
+
+One browser per session (a fresh temporary profile, made by Playwright), one context per
+test (its own cookies, so every test starts logged out).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+ARTIFACTS = REPO / "artifacts" / "browser"
+# The background-networking flags matter here: without them Chromium calls Google services,
+# and this kind of closed network refuses Chromium's connections.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 20_000  # any single wait; a busy 2-core CI box needs a few seconds at most
+
+
+def chromium_path() -> str | None:
+    """``$LOCALORG_CHROMIUM`` if it is an executable, else ``chromium`` on the PATH."""
+    explicit = os.environ.get("LOCALORG_CHROMIUM")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    path = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # requirements.txt pins it; only a stale .venv lacks it
+        sync_playwright = None
+    if path is None or sync_playwright is None:
+        if path is None:
+            found = os.environ.get("LOCALORG_CHROMIUM")
+            what = (f"Chromium (LOCALORG_CHROMIUM={found} is not an executable)" if found
+                    else "Chromium (no `chromium` on the PATH)")
+        else:
+            what = "the playwright package"
+        message = (f"browser tests need {what}: `sudo apt-get install chromium` (or set "
+                   "LOCALORG_CHROMIUM=/path/to/chromium) and `pip install -r requirements.txt`")
+        if _in_ci():
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _browser_first(browser) -> None:  # noqa: ARG001
+    """Skip (or fail in CI) before any server or JupyterLab is started for nothing."""
+
+
+@pytest.fixture
+def context(browser) -> Iterator[object]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(TIMEOUT_MS)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context) -> object:
+    return context.new_page()
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Callable[[object, str], Path]:
+    """``shots(page, "step")`` saves artifacts/browser/<test>/NN-step.png (git-ignored)."""
+    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    count = [0]
+
+    def take(page, step: str) -> Path:
+        count[0] += 1
+        path = folder / f"{count[0]:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
