@@ -21,12 +21,18 @@ How ORG A is reached (the post's ORG A runs Apex; here the notebook reads it ove
 * local orgs - the same web server flow helpers as for ORG B: an External Client App
   is created in ORG A once per process, and ORG A's demo user logs in through the
   real login and consent pages, driven by :class:`~helpers.localorg.demo_user.ScriptedBrowser`
-  (ORG A's login is not the lesson; ORG B's is).
+  (ORG A's login is not the lesson; ORG B's is);
+* the classroom (``SF_TARGET=classroom``) - the same flow with the learner's own ORG A app
+  (``SF_ORG_A_CLIENT_ID`` / ``SF_ORG_A_CLIENT_SECRET``, from the ``add-learners`` handout):
+  the cell prints a link, the learner logs in to ORG A with the handout's ORG A username
+  in their browser, and the loopback listener on ``SF_CALLBACK_URL`` catches the code (the
+  demo users are refused from learners' machines, so nothing can be scripted there).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -35,7 +41,7 @@ from simple_salesforce import Salesforce
 from ..errors import ConfigurationError
 from ..http import DEFAULT_TIMEOUT, TrustedSession
 from ..oauth.tokens import AuthorizedSession, OAuthClient, Token
-from ..oauth.trust import TrustPolicy
+from ..oauth.trust import TrustPolicy, origin
 from ..transcript import Transcript
 
 if TYPE_CHECKING:
@@ -159,16 +165,23 @@ def connect(source: Token | AuthorizedSession, settings: Settings, *, label: str
 
 
 def connect_org_a(settings: Settings, *, version: str = API_VERSION,
-                  transcript: Transcript | None = None) -> OrgClient:
+                  transcript: Transcript | None = None,
+                  browse: Callable[[str], object] | None = None) -> OrgClient:
     """A client for ORG A, the org whose Accounts are posted to ORG B.
 
     Real orgs: ``SF_ORG_A_INSTANCE_URL`` and ``SF_ORG_A_ACCESS_TOKEN`` (``sf org display``).
     Local orgs: a token from ORG A's own web server flow (see the module docstring).
+    Classroom: that flow with the learner's ORG A app; the learner opens the printed link
+    (``browse(url)`` replaces printing it, e.g. to open a browser).
 
     >>> sf_a = connect_org_a(load_settings())                           # doctest: +SKIP
     >>> sf_a                                                             # doctest: +SKIP
     OrgClient(ORG A, instance_url='https://127.0.0.1:8701', version='67.0', calls=0)
     """
+    if settings.is_classroom:
+        authorized = _classroom_org_a_session(settings, transcript, browse)
+        return connect(authorized, settings, label="ORG A", version=version,
+                       transcript=transcript)
     if not settings.is_local:
         settings.require("org_a_instance_url", "org_a_access_token")
         session = ApiSession(settings.ca_bundle, settings.trust_policy(), transcript=transcript)
@@ -208,3 +221,31 @@ def _local_org_a_session(settings: Settings, transcript: Transcript | None
                          session=make_session(settings.ca_bundle, transcript=transcript),
                          trust=settings.trust_policy())
     return AuthorizedSession(client, client.exchange_code(parse_callback_url(flow, callback_url)))
+
+
+def _classroom_org_a_session(settings: Settings, transcript: Transcript | None,
+                             browse: Callable[[str], object] | None) -> AuthorizedSession:
+    """ORG A's web server flow in the classroom: the learner logs in in their own browser."""
+    from ..http import make_session
+    from ..oauth.authorize import AuthorizationFlow
+    from ..oauth.callback import CallbackListener
+
+    settings.require("org_a_client_id", "org_a_client_secret")
+    flow = AuthorizationFlow(settings.login_url, settings.org_a_client_id or "",
+                             settings.callback_url, settings.scopes)
+    client = OAuthClient(settings.login_url, settings.org_a_client_id or "",
+                         settings.org_a_client_secret,
+                         session=make_session(settings.ca_bundle, transcript=transcript),
+                         trust=settings.trust_policy())
+    with CallbackListener(flow).start() as listener:  # before the link: no lost callback
+        if browse is None:
+            print("Log in to ORG A with the org_a_username and org_a_password of your handout "
+                  f"and click Allow:\n{flow.authorization_url}")
+        else:
+            browse(flow.authorization_url)
+        grant = listener.wait()
+    token = client.exchange_code(grant)
+    if origin(token.instance_url) != origin(settings.org_a_instance_url or ""):
+        raise ConfigurationError(f"that login went to {token.instance_url}, not ORG A: log in "
+                                 "with the org_a_username of your handout")
+    return AuthorizedSession(client, token)

@@ -200,7 +200,7 @@ def add_learners(learners: int | Sequence[str | tuple[str, str | None]],
                  callback_urls: Sequence[str] | str | None = None,
                  scopes: str = "api refresh_token", *,
                  data_dir: str | os.PathLike[str] | None = None) -> list[Learner]:
-    """Create workshop learners: a user in ORG A and ORG B and an ORG B app for each.
+    """Create workshop learners: a user and an app in ORG A and in ORG B for each.
 
     ``learners`` is a count (names "Learner NN") or a list of names or ``(name, email)``
     pairs. Returns their credentials (shown once); works while the server runs::

@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --expose: the address to listen on (default 0.0.0.0)")
 
     ln = sub.add_parser("add-learners",
-                        help="create a user in ORG A and ORG B and an ORG B app per learner; "
+                        help="create a user and an app in ORG A and in ORG B per learner; "
                              "prints the CSV handout")
     data_arg(ln)
     who = ln.add_mutually_exclusive_group(required=True)

@@ -14,7 +14,8 @@ step  what is ready afterwards
 ====  ===================================================================
 
 On the local orgs the demo user logs in for you (whatever ``TUTORIAL_BROWSER`` says:
-catching up is not the lesson). On real orgs step 5 shows the login link and the
+catching up is not the lesson). On real orgs and in the classroom (``SF_TARGET=classroom``,
+with the key, secret and user of your handout) step 5 shows the login link and the
 paste box; ``progress.token`` then raises :class:`~.login.LoginPending` until you
 have logged in, so run the next cell after clicking Allow::
 
@@ -80,7 +81,9 @@ class Progress:
         return self._api
 
     def __repr__(self) -> str:
-        return f"<Progress on {'local' if self.target.is_local else 'real'} orgs>"
+        kind = ("local" if self.target.is_local else
+                "classroom" if self.settings.is_classroom else "real")
+        return f"<Progress on {kind} orgs>"
 
 
 def catch_up(step: int, *, quiet: bool = False, local: bool = False) -> Progress:
@@ -109,7 +112,9 @@ def catch_up(step: int, *, quiet: bool = False, local: bool = False) -> Progress
                 f"{mask(progress.app.client_id)}")
         else:
             target.settings.require("client_id", "client_secret")
-            say(f"External Client App from .env, Consumer Key {mask(target.settings.client_id)}")
+            where = "your handout" if target.settings.is_classroom else ".env"
+            say(f"External Client App from {where}, Consumer Key "
+                f"{mask(target.settings.client_id)}")
     if step >= 3:
         progress.flow = AuthorizationFlow.from_settings(target.settings)
         say("authorization URL built with a fresh state and PKCE verifier")

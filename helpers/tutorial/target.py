@@ -5,6 +5,9 @@
   (``<LOCALORG_DATA>/tutorial-app.json``, file mode 0600, never in the repository).
 * Real orgs (``SF_TARGET=salesforce``): everything comes from ``.env`` (see
   docs/real-orgs.md); nothing is written anywhere.
+* The trainer's orgs in a workshop (``SF_TARGET=classroom``): like real orgs, everything
+  comes from ``.env`` (the handout, see docs/workshops.md), and the learner logs in
+  in their own browser; the room's CA file (``SF_CA_BUNDLE``) is the only trust anchor.
 
 ::
 
@@ -76,7 +79,12 @@ class Target:
         return self.remote.browser_url(url) if self.remote and self.orgs else url
 
     def describe(self) -> str:
-        if self.orgs:
+        if self.settings.is_classroom:
+            origins = self.settings.local_origins()
+            text = (f"Target: the ROOM's orgs (SF_TARGET=classroom), trusted through "
+                    f"{self.settings.ca_bundle}. Login host {origins[0]}, ORG A {origins[1]}, "
+                    f"ORG B {origins[2]}.")
+        elif self.orgs:
             text = (f"Target: the LOCAL orgs (SF_TARGET=local). Login host {self.orgs.login_url}, "
                     f"ORG A {self.orgs.instance_url('A')}, ORG B {self.orgs.instance_url('B')}.")
         else:
@@ -130,6 +138,11 @@ def load_target(force_local: bool = False) -> Target:
     environ = {**os.environ, "SF_TARGET": "local", "SF_LOGIN_URL": ""} if force_local else None
     settings = load_settings(environ=environ)
     if not settings.is_local:
+        if is_scripted() and settings.is_classroom:
+            raise ConfigurationError("TUTORIAL_BROWSER=scripted does not work in the classroom: "
+                                     "the room refuses the demo users from other machines, so "
+                                     "unset it and log in in your browser with the username and "
+                                     "password from your handout")
         if is_scripted():
             raise ConfigurationError("TUTORIAL_BROWSER=scripted only works with the local orgs "
                                      "(their demo user logs in); unset it for real orgs")

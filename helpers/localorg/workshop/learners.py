@@ -1,9 +1,11 @@
 """Per-learner users and apps, created in bulk for a workshop, and the CSV handout.
 
 Each learner gets ``learnerNN@org-a.localorg.test`` in ORG A, ``learnerNN@org-b.localorg.test``
-in ORG B (random passwords from ``runtime.rng``, so ``--seed`` keeps them reproducible) and an
-External Client App in ORG B. Learners are ordinary users: no throttling bypass, no admin
-rights beyond what the demo users have. Works while the server runs (it writes the database)::
+in ORG B (random passwords from ``runtime.rng``, so ``--seed`` keeps them reproducible), an
+External Client App in ORG B (the lesson's app) and one in ORG A (so a learner's notebook can
+read ORG A with ``SF_TARGET=classroom``, see helpers/api/client.py). Learners are ordinary
+users: no throttling bypass, no admin rights beyond what the demo users have.
+Works while the server runs (it writes the database)::
 
     rt = open_runtime(Path(".localorg"), 8700, with_tls=False)
     learners = add_learners(rt, [("Ada Lovelace", None)], ["http://localhost:1717/OauthRedirect"])
@@ -39,7 +41,8 @@ register_schema(SCHEMA)
 DEFAULT_CALLBACK = "http://localhost:1717/OauthRedirect"
 MAX_LEARNERS = 500  # per call; a room, not a load test of the hashing
 HANDOUT_COLUMNS = ("learner", "org_b_username", "org_b_password", "org_a_username",
-                   "org_a_password", "client_id", "client_secret")
+                   "org_a_password", "client_id", "client_secret", "org_a_client_id",
+                   "org_a_client_secret")
 
 
 class LearnerError(ValueError):
@@ -58,10 +61,13 @@ class Learner:
     org_a_password: str = field(default="", repr=False)
     client_id: str = ""
     client_secret: str = field(default="", repr=False)
+    org_a_client_id: str = ""  # the learner's app in ORG A (reading ORG A from a notebook)
+    org_a_client_secret: str = field(default="", repr=False)
 
     def row(self) -> tuple[str, ...]:
         return (self.name, self.org_b_username, self.org_b_password, self.org_a_username,
-                self.org_a_password, self.client_id, self.client_secret)
+                self.org_a_password, self.client_id, self.client_secret,
+                self.org_a_client_id, self.org_a_client_secret)
 
 
 def username(number: int, org_key: str) -> str:
@@ -145,6 +151,7 @@ def add_learners(rt, roster: Sequence[tuple[str | None, str | None]],
                     (user_ids[key], orgs[key], username(number, key), hashes[key], first,
                      last or "(learner)", email or username(number, key), now()))
             app = create_app(rt, "B", f"{shown} app"[:80], callbacks, scopes)  # joins this tx
+            app_a = create_app(rt, "A", f"{shown} ORG A app"[:80], callbacks, scopes)
             app_id = db.execute("SELECT id FROM apps WHERE client_id=?",
                                 (app.client_id,)).fetchone()[0]
             db.execute("INSERT INTO workshop_learners(number, name, user_a_id, user_b_id, app_id,"
@@ -152,7 +159,7 @@ def add_learners(rt, roster: Sequence[tuple[str | None, str | None]],
                        (number, shown, user_ids["A"], user_ids["B"], app_id, now()))
         created.append(Learner(number, shown, username(number, "B"), passwords["B"],
                                username(number, "A"), passwords["A"], app.client_id,
-                               app.client_secret))
+                               app.client_secret, app_a.client_id, app_a.client_secret))
     return created
 
 
