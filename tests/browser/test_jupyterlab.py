@@ -120,22 +120,11 @@ def _lab_settings(folder: Path) -> Path:
     return settings
 
 
-@pytest.fixture(scope="module")
-def lab(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:  # noqa: ARG001
-    root = tmp_path_factory.mktemp("lab")
-    notebooks = root / "notebooks"
-    notebooks.mkdir()
-    _copy_notebooks(notebooks)
-    data = root / "localorg"
-    base = free_ports(3)
-    callback = free_ports(1)
-    while base <= callback < base + 3:
-        callback = free_ports(1)
-    env = {**environment(str(data), base, callback), "TUTORIAL_BROWSER": "interactive"}
-    orgs = localorg.ensure_running(data, base, seed=SEED)
-    token, port = secrets.token_urlsafe(24), free_ports(1)
-    while port == callback:  # the callback port is free until a login cell runs
-        port = free_ports(1)
+def run_lab(root: Path, notebooks: Path, port: int, env: dict[str, str],
+            orgs: localorg.LocalOrgInfo, data: Path) -> Iterator[Lab]:
+    """Run JupyterLab headless on ``port`` over ``notebooks`` with the tutorial's ``env``;
+    yields the :class:`Lab`, then stops it and the local orgs of ``data``."""
+    token = secrets.token_urlsafe(24)
     lab_env = {**os.environ, **env, "PYTHONPATH": str(REPO),
                "JUPYTER_CONFIG_DIR": str(root / "jupyter-config"),
                "JUPYTER_RUNTIME_DIR": str(root / "jupyter-runtime"),
@@ -178,6 +167,25 @@ def lab(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:  # 
         log.close()
         probe.close()
         localorg.stop(data)
+
+
+@pytest.fixture(scope="module")
+def lab(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:  # noqa: ARG001
+    root = tmp_path_factory.mktemp("lab")
+    notebooks = root / "notebooks"
+    notebooks.mkdir()
+    _copy_notebooks(notebooks)
+    data = root / "localorg"
+    base = free_ports(3)
+    callback = free_ports(1)
+    while base <= callback < base + 3:
+        callback = free_ports(1)
+    env = {**environment(str(data), base, callback), "TUTORIAL_BROWSER": "interactive"}
+    orgs = localorg.ensure_running(data, base, seed=SEED)
+    port = free_ports(1)
+    while port == callback:  # the callback port is free until a login cell runs
+        port = free_ports(1)
+    yield from run_lab(root, notebooks, port, env, orgs, data)
 
 
 def log_in_tab(tab: Page, lab: Lab, shots) -> None:

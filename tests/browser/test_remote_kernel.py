@@ -14,16 +14,11 @@ index (tools/slides.py inserts trainer-notes cells).
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from helpers import localorg
@@ -33,10 +28,10 @@ from tests.browser.test_jupyterlab import (
     LINK_TEXT,
     Lab,
     _copy_notebooks,
-    _lab_settings,
     log_in_tab,
+    run_lab,
 )
-from tests.conftest import REPO, wait_until
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
 NOTEBOOK = "04-authenticate-and-grant.ipynb"
@@ -62,44 +57,7 @@ def remote_lab(browser, tmp_path_factory) -> Iterator[Lab]:  # noqa: ARG001
     env = {**environment(str(data), base, callback), "TUTORIAL_BROWSER": "interactive",
            "TUTORIAL_PUBLIC_URL": url + "/"}  # what a trainer sets on a hub
     orgs = localorg.ensure_running(data, base, seed=SEED)
-    token = secrets.token_urlsafe(24)
-    lab_env = {**os.environ, **env, "PYTHONPATH": str(REPO),
-               "JUPYTER_CONFIG_DIR": str(root / "jupyter-config"),
-               "JUPYTER_RUNTIME_DIR": str(root / "jupyter-runtime"),
-               "JUPYTERLAB_SETTINGS_DIR": str(_lab_settings(root)),
-               "JUPYTERLAB_WORKSPACES_DIR": str(root / "lab-workspaces")}
-    log = (root / "jupyterlab.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--allow-root",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={notebooks}", "--ServerApp.port_retries=0",
-         "--ServerApp.terminals_enabled=False",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly"],
-        cwd=notebooks, env=lab_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-
-    def ready() -> bool:
-        if proc.poll() is not None:
-            return True
-        try:
-            return requests.get(f"{url}/api/status", params={"token": token},
-                                timeout=2).status_code == 200
-        except requests.ConnectionError:
-            return False
-
-    try:
-        assert wait_until(ready, timeout=60) and proc.poll() is None, \
-            f"JupyterLab did not start; see {root / 'jupyterlab.log'}"
-        yield Lab(url, token, env, orgs, notebooks)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        localorg.stop(data)
+    yield from run_lab(root, notebooks, port, env, orgs, data)
 
 
 def test_login_through_jupyter_server_proxy_only(page, remote_lab, shots):
