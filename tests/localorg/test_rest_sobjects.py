@@ -134,13 +134,16 @@ def test_field_errors_have_salesforce_shape_and_write_nothing_B30(orgs):
     assert id_in_body.json() == [{"message": "The Id field should not be specified in the "
                                              "sobject data.", "errorCode": "INVALID_FIELD"}]
     for bad in ({"Name": "ok", "NumberOfEmployees": "many"}, {"Name": {"first": "x"}},
-                {"Name": "ok", "AnnualRevenue": [1]}, {"Name": "ok", "NumberOfEmployees": 1.5}):
+                {"Name": "ok", "AnnualRevenue": [1]}, {"Name": "ok", "NumberOfEmployees": 1.5},
+                {"Name": "ok", "NumberOfEmployees": True}, {"Name": "ok", "AnnualRevenue": "NaN"}):
         resp = api.post("sobjects/Account/", json=bad)
         assert resp.status_code == 400
         assert resp.json()[0]["errorCode"] == "JSON_PARSER_ERROR"
     assert stored_count(orgs) == before
     rid = api.create(Name="Valid after errors", NumberOfEmployees="42")  # numeric text is fine
     assert api.get(f"sobjects/Account/{rid}").json()["NumberOfEmployees"] == 42
+    rid = api.create(Name="Revenue as text", AnnualRevenue="1500.5")
+    assert api.get(f"sobjects/Account/{rid}").json()["AnnualRevenue"] == 1500.5
     upd = api.patch(f"sobjects/Account/{rid}", json={"Name": ""})
     assert upd.status_code == 400 and upd.json()[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
 

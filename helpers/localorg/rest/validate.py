@@ -8,6 +8,7 @@ record, which matters for sObject Collections.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -58,26 +59,26 @@ def _coerce(field: Field, value: Any) -> Any:
             return "true" if value else "false"
         return str(value)  # Salesforce's parser turns numbers into text for text fields
     if field.type == "int":
-        if isinstance(value, bool) or isinstance(value, (dict, list)):
-            raise _type_error(field, value, "int")
-        try:
-            number = float(value)
-        except (TypeError, ValueError, OverflowError):
-            raise _type_error(field, value, "int") from None
+        number = _number(field, value, "int")
         if not number.is_integer() or abs(number) >= 10**8:
             raise _type_error(field, value, "int")
         return int(number)
     if field.type == "currency":
-        if isinstance(value, bool) or isinstance(value, (dict, list)):
-            raise _type_error(field, value, "double")
-        try:
-            number = float(value)
-        except (TypeError, ValueError, OverflowError):
-            raise _type_error(field, value, "double") from None
-        if number != number or number in (float("inf"), float("-inf")):
+        number = _number(field, value, "double")
+        if not math.isfinite(number):
             raise _type_error(field, value, "double")
         return number
     return value  # read-only system fields: rejected later as not writable
+
+
+def _number(field: Field, value: Any, java_type: str) -> float:
+    """A JSON number (or numeric string) as a float; booleans and containers are refused."""
+    if isinstance(value, (bool, dict, list)):
+        raise _type_error(field, value, java_type)
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise _type_error(field, value, java_type) from None
 
 
 def deserialize(org_key: str, body: dict[str, Any]) -> dict[Field, Any]:
