@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from .errors import ConfigurationError, UntrustedInstanceError
-from .oauth.trust import TrustPolicy, is_loopback_literal, origin
+from .oauth.trust import LOOPBACK_NAMES, TrustPolicy, is_loopback_literal, origin
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ENV_FILE = REPO_ROOT / ".env"
@@ -46,7 +46,6 @@ DEFAULT_SALESFORCE_LOGIN_URL = "https://login.salesforce.com"
 LOCALORG_DATA_ENV, LOCALORG_PORT_BASE_ENV = "LOCALORG_DATA", "LOCALORG_PORT_BASE"
 LOCALORG_DEFAULT_DATA_DIR = REPO_ROOT / ".localorg"
 LOCALORG_DEFAULT_PORT_BASE = 8700
-SECRET_VARIABLES = ("SF_CLIENT_SECRET", "SF_ORG_A_ACCESS_TOKEN", "SF_ORG_A_CLIENT_SECRET")
 _FIX = "set it in .env (copy .env.example) or in the environment"
 _SCOPE = re.compile(r"^[A-Za-z0-9_:.\-]+$")
 
@@ -286,7 +285,7 @@ def _login_url(raw: str, target: str, port_base: int) -> str:
 
 def _callback_url(raw: str) -> str:
     parts = urlsplit(raw)
-    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    loopback = parts.hostname in LOOPBACK_NAMES
     if (parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment
             or parts.username or parts.password or (parts.scheme == "http" and not loopback)):
         raise ConfigurationError(

@@ -39,7 +39,9 @@ import requests
 from simple_salesforce import Salesforce
 
 from ..errors import ConfigurationError
-from ..http import DEFAULT_TIMEOUT, TrustedSession
+from ..http import DEFAULT_TIMEOUT, TrustedSession, make_session
+from ..oauth.authorize import AuthorizationFlow
+from ..oauth.callback import CallbackListener, parse_callback_url
 from ..oauth.tokens import AuthorizedSession, OAuthClient, Token
 from ..oauth.trust import TrustPolicy, origin
 from ..transcript import Transcript
@@ -191,14 +193,20 @@ def connect_org_a(settings: Settings, *, version: str = API_VERSION,
     return connect(authorized, settings, label="ORG A", version=version, transcript=transcript)
 
 
+def _org_a_client(settings: Settings, client_id: str, client_secret: str | None,
+                  transcript: Transcript | None) -> OAuthClient:
+    """The OAuth client of ORG A's app (its own key, not SF_CLIENT_ID's)."""
+    return OAuthClient(settings.login_url, client_id, client_secret,
+                       session=make_session(settings.ca_bundle, transcript=transcript),
+                       trust=settings.trust_policy())
+
+
 def _local_org_a_session(settings: Settings, transcript: Transcript | None
                          ) -> AuthorizedSession:
     """Run ORG A's web server flow on the local orgs with its demo user (no person needed)."""
+    # Imported here: the server side (Flask, cheroot) is not needed for real orgs.
     from .. import localorg
-    from ..http import make_session
     from ..localorg.demo_user import ScriptedBrowser
-    from ..oauth.authorize import AuthorizationFlow
-    from ..oauth.callback import parse_callback_url
 
     running = localorg.info(settings.localorg_data)
     if running is None:
@@ -217,26 +225,18 @@ def _local_org_a_session(settings: Settings, transcript: Transcript | None
     user = running.user("A")
     callback_url = ScriptedBrowser(running.ca_bundle).authorize(
         flow.authorization_url, user["username"], user["password"])
-    client = OAuthClient(settings.login_url, app.client_id, app.client_secret,
-                         session=make_session(settings.ca_bundle, transcript=transcript),
-                         trust=settings.trust_policy())
+    client = _org_a_client(settings, app.client_id, app.client_secret, transcript)
     return AuthorizedSession(client, client.exchange_code(parse_callback_url(flow, callback_url)))
 
 
 def _classroom_org_a_session(settings: Settings, transcript: Transcript | None,
                              browse: Callable[[str], object] | None) -> AuthorizedSession:
     """ORG A's web server flow in the classroom: the learner logs in in their own browser."""
-    from ..http import make_session
-    from ..oauth.authorize import AuthorizationFlow
-    from ..oauth.callback import CallbackListener
-
     settings.require("org_a_client_id", "org_a_client_secret")
     flow = AuthorizationFlow(settings.login_url, settings.org_a_client_id or "",
                              settings.callback_url, settings.scopes)
-    client = OAuthClient(settings.login_url, settings.org_a_client_id or "",
-                         settings.org_a_client_secret,
-                         session=make_session(settings.ca_bundle, transcript=transcript),
-                         trust=settings.trust_policy())
+    client = _org_a_client(settings, settings.org_a_client_id or "",
+                           settings.org_a_client_secret, transcript)
     with CallbackListener(flow).start() as listener:  # before the link: no lost callback
         if browse is None:
             print("Log in to ORG A with the org_a_username and org_a_password of your handout "

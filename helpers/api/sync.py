@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,7 +156,7 @@ def _send_with_retries(sf: OrgClient, method: str, path: str, body: Any,
             # upsert is harmless (same records, updated instead of created).
             wait = retry.wait_for(attempt, None)
             if wait is None:
-                raise _abort(0, "NO_RESPONSE", f"{type(exc).__name__} after {attempt} "
+                raise SyncAborted(0, "NO_RESPONSE", f"{type(exc).__name__} after {attempt} "
                              f"attempts calling {sf.instance_url}", report) from None
         else:
             if response.status_code not in RETRY_STATUSES:
@@ -167,15 +168,11 @@ def _send_with_retries(sf: OrgClient, method: str, path: str, body: Any,
                 why = (f"Retry-After is {retry_after} s, more than the {retry.max_wait:.0f} s "
                        "this sync waits" if retry_after and attempt < retry.max_attempts
                        else f"still failing after {attempt} attempts")
-                raise _abort(response.status_code, err.error_code,
+                raise SyncAborted(response.status_code, err.error_code,
                              f"ORG B answered HTTP {response.status_code} {err.error_code} "
                              f"({why}); try again later", report)
         report.retries += 1
         retry.sleep(wait)
-
-
-def _abort(status: int, code: str, message: str, report: SyncReport) -> SyncAborted:
-    return SyncAborted(status, code, message, report)
 
 
 def _check_limit(response: requests.Response, report: SyncReport) -> None:
@@ -184,7 +181,7 @@ def _check_limit(response: requests.Response, report: SyncReport) -> None:
         return
     err = ApiError.from_response(response)
     if response.status_code == 403 and err.error_code == "REQUEST_LIMIT_EXCEEDED":
-        raise _abort(403, err.error_code, (
+        raise SyncAborted(403, err.error_code, (
             f"ORG B's daily API allocation is used up ({err.message}). Not retried: every "
             "retry would fail the same way until the rolling 24-hour usage drops. Check "
             "Setup > Company Information > API Requests, Last 24 Hours"), report)
@@ -193,8 +190,20 @@ def _check_limit(response: requests.Response, report: SyncReport) -> None:
                                                or err.error_code == "NOT_FOUND"):
         hint = (f" - is the external id field Account.{SOURCE_ID} deployed in ORG B? "
                 "(sfdx/force-app/main/default/objects/Account/fields)")
-    raise _abort(response.status_code, err.error_code, f"ORG B refused the upsert: "
+    raise SyncAborted(response.status_code, err.error_code, f"ORG B refused the upsert: "
                  f"HTTP {response.status_code} {err.error_code}: {err.message}{hint}", report)
+
+
+@contextmanager
+def _measured(report: SyncReport, sf_a: OrgClient, sf_b: OrgClient) -> Iterator[None]:
+    """Fill the report's API calls, ORG B usage and elapsed time, also when the sync aborts."""
+    start, calls_a, calls_b = time.perf_counter(), sf_a.api.calls, sf_b.api.calls
+    try:
+        yield
+    finally:
+        report.api_calls = (sf_a.api.calls - calls_a) + (sf_b.api.calls - calls_b)
+        report.api_usage_b = sf_b.api.api_usage
+        report.elapsed = time.perf_counter() - start
 
 
 def _prepare(sf_a: OrgClient, report: SyncReport,
@@ -247,9 +256,8 @@ def sync_accounts(sf_a: OrgClient, sf_b: OrgClient, *, batch_size: int = BATCH_S
         raise ValueError(f"batch_size must be between 1 and {BATCH_SIZE}")
     retry = retry or RetryPolicy()
     report = SyncReport("sync_accounts (batched upsert)")
-    start, calls_a, calls_b = time.perf_counter(), sf_a.api.calls, sf_b.api.calls
     path = f"composite/sobjects/Account/{SOURCE_ID}"
-    try:
+    with _measured(report, sf_a, sf_b):
         payloads = _prepare(sf_a, report, accounts)
         with tqdm(total=len(payloads), disable=not progress, desc="ORG A → ORG B",
                   unit="account") as bar:
@@ -264,10 +272,6 @@ def sync_accounts(sf_a: OrgClient, sf_b: OrgClient, *, batch_size: int = BATCH_S
                 _tally(report, (RecordResult.from_json(first + i, item, batch[i][SOURCE_ID])
                                 for i, item in enumerate(saves)))
                 bar.update(len(batch))
-    finally:
-        report.api_calls = (sf_a.api.calls - calls_a) + (sf_b.api.calls - calls_b)
-        report.api_usage_b = sf_b.api.api_usage
-        report.elapsed = time.perf_counter() - start
     return report
 
 
@@ -287,8 +291,7 @@ def sync_one_by_one(sf_a: OrgClient, sf_b: OrgClient, *, progress: bool = True,
 
     retry = retry or RetryPolicy()
     report = SyncReport("sync_one_by_one (one call per record)")
-    start, calls_a, calls_b = time.perf_counter(), sf_a.api.calls, sf_b.api.calls
-    try:
+    with _measured(report, sf_a, sf_b):
         payloads = _prepare(sf_a, report, accounts)
         for i, payload in enumerate(tqdm(payloads, disable=not progress,
                                          desc="ORG A → ORG B", unit="account")):
@@ -306,8 +309,4 @@ def sync_one_by_one(sf_a: OrgClient, sf_b: OrgClient, *, progress: bool = True,
             err = ApiError.from_response(response)
             _tally(report, [RecordResult(i, payload[SOURCE_ID], None, False, False,
                                          (f"{err.error_code}: {err.message}",))])
-    finally:
-        report.api_calls = (sf_a.api.calls - calls_a) + (sf_b.api.calls - calls_b)
-        report.api_usage_b = sf_b.api.api_usage
-        report.elapsed = time.perf_counter() - start
     return report

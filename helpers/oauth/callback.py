@@ -40,6 +40,7 @@ from ..errors import (
     SalesforceOAuthError,
 )
 from .authorize import AuthorizationFlow, AuthorizationGrant
+from .trust import LOOPBACK_NAMES
 
 CALLBACK_PARAMS = ("code", "state", "error", "error_description", "iss")
 MAX_QUERY_FIELDS = 50
@@ -205,7 +206,7 @@ class CallbackListener:
             # Behind a proxy (jupyter-server-proxy: <jupyter>/proxy/<port>/<path>): the browser
             # goes to the redirect URI, the proxy delivers <path> to 127.0.0.1:<port>.
             parts = urlsplit(f"http://127.0.0.1:{int(port)}{path}")
-        elif parts.scheme != "http" or parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        elif parts.scheme != "http" or parts.hostname not in LOOPBACK_NAMES:
             raise ConfigurationError(
                 f"the callback URL {flow.redirect_uri!r} is not http://localhost:<port>/…, so "
                 "this computer cannot receive it: use parse_callback_url() with the address "

@@ -32,6 +32,11 @@ SALESFORCE_DOMAINS = ("salesforce.com", "force.com", "salesforce-setup.com", "my
 _HOST_LABELS = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+# Host names a callback URL may use for a plain-http loopback listener (Salesforce accepts
+# http only for these); the listener itself always binds 127.0.0.1 or ::1.
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
 def is_loopback_literal(host: str | None) -> bool:
     """True for IP literals of the loopback interface (``127.0.0.1``, ``::1``), not names."""
     try:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from .. import localorg
 from ..errors import ConfigurationError
 from ..localorg.store import sha256
+from ..oauth.trust import LOOPBACK_NAMES
 from ..settings import Settings, load_settings
 from ..transcript import mask
 from .mode import is_scripted
@@ -34,7 +35,6 @@ from .remote import Remote, detect
 
 APP_FILE = "tutorial-app.json"
 APP_NAME = "Tutorial web server flow"
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 SEED_ENV = "LOCALORG_SEED"  # only for reproducible runs (make test, make notebooks)
 
 
