@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 
 from . import config
+from .server import STATE_FILE
+from .store import DB_NAME
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -136,15 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "reset":
         was_running = stop(data)
         removed = []
-        for name in ("localorg.sqlite3", "localorg.sqlite3-wal", "localorg.sqlite3-shm",
-                     "server.json", "server.log"):
+        for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", STATE_FILE, "server.log"):
             path = data / name
             if path.exists():
                 path.unlink()
                 removed.append(name)
-        for folder in ("artifacts",):
-            if (data / folder).exists():
-                shutil.rmtree(data / folder)
         done = (f"deleted {', '.join(removed)} in {data}" if removed
                 else f"nothing to delete in {data}")
         print(("stopped the server; " if was_running else "") + done)

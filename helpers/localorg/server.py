@@ -102,8 +102,12 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
         while not stop_event.wait(0.5):  # a timeout keeps Ctrl+C responsive on Windows
             pass
     finally:
-        for server in servers.values():
-            server.stop()
+        # In parallel: each cheroot stop waits for its own listener, about 0.5 s apiece.
+        stoppers = [threading.Thread(target=s.stop) for s in servers.values()]
+        for t in stoppers:
+            t.start()
+        for t in stoppers:
+            t.join()
         try:
             if json.loads(state_path(data_dir).read_text()).get("pid") == os.getpid():
                 state_path(data_dir).unlink()

@@ -31,7 +31,8 @@ class TlsFiles:
     key: Path
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """Write a private key file, mode 0600 from creation."""
     # Created 0600 from the start: the key is never world-readable, not even briefly.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -110,7 +111,7 @@ def ensure_tls(data_dir: Path, extra_names: Iterable[str] = ()) -> TlsFiles:
                            critical=False)
             .sign(ca_key, hashes.SHA256())
         )
-        _write_private(ca_key_path, _key_pem(ca_key))
+        write_private(ca_key_path, _key_pem(ca_key))
         files.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
         files.cert.unlink(missing_ok=True)  # a new CA invalidates the old host certificate
 
@@ -132,6 +133,6 @@ def ensure_tls(data_dir: Path, extra_names: Iterable[str] = ()) -> TlsFiles:
                            critical=False)
             .sign(ca_key, hashes.SHA256())
         )
-        _write_private(files.key, _key_pem(key))
+        write_private(files.key, _key_pem(key))
         files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return files

@@ -14,6 +14,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import current_app, request
 
 from ..web import sessions
+from ..web.context import host_org
 from .clients import query_client
 from .consent import consent_page, previously_approved, remember_approval
 from .errors import (
@@ -69,7 +70,7 @@ def authorize_view():
     if not client.check_redirect_uri(redirect_uri):
         return authorize_error_page(*REDIRECT_MISMATCH)
     host = current_app.config["LOCALORG_HOST"]
-    if host != "login" and client.org_id != _rt().store.org(host)["id"]:
+    if host != "login" and client.org_id != host_org()["id"]:
         return authorize_error_page(*APP_NOT_INSTALLED)  # another org's app (facts §4.6)
     state = args.get("state") or None
     # 3. Everything else goes back to the client (B-04, B-05).

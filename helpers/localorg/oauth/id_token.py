@@ -20,6 +20,8 @@ from flask import current_app, jsonify
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from ..tls import write_private
+
 ID_TOKEN_SECONDS = 120
 _lock = threading.Lock()
 _keys: dict[Path, RSAKey] = {}
@@ -32,9 +34,7 @@ def _key() -> RSAKey:
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(".tmp")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(RSAKey.generate_key(2048).as_pem(private=True))
+                write_private(tmp, RSAKey.generate_key(2048).as_pem(private=True))
                 os.replace(tmp, path)
             _keys[path] = RSAKey.import_key(path.read_bytes())
         return _keys[path]

@@ -13,6 +13,7 @@ from flask import current_app, jsonify, request
 
 from .. import ids
 from .models import lookup_access_token
+from .tokens import identity_url
 
 API_VERSION = "66.0"
 
@@ -80,7 +81,7 @@ def identity_view(org_id: str, user_id: str):
     c = _claims(user)
     version = request.args.get("version")
     return jsonify({
-        "id": f"{_rt().login_url}/id/{token.org_id}/{token.user_id}",
+        "id": identity_url(token.org_id, token.user_id),
         "asserted_user": True,
         "user_id": token.user_id,
         "organization_id": token.org_id,
@@ -111,7 +112,7 @@ def userinfo_view():
     c = _claims(user)
     updated = datetime.fromtimestamp(user["created_at"], tz=timezone.utc)
     return jsonify({
-        "sub": f"{_rt().login_url}/id/{token.org_id}/{token.user_id}",  # UNCONFIRMED, facts §3.4
+        "sub": identity_url(token.org_id, token.user_id),  # UNCONFIRMED, facts §3.4
         "user_id": token.user_id,
         "organization_id": token.org_id,
         "preferred_username": c["username"],

@@ -15,6 +15,7 @@ from flask import current_app, redirect, request
 from werkzeug.security import check_password_hash
 
 from ..web import sessions
+from ..web.context import host_org
 from ..web.pages import render
 from ..workshop.expose import demo_login_refused
 
@@ -67,14 +68,10 @@ def _recent_failures(username: str, now: float) -> list[float]:
 
 def _throttled_page(retry_after: int, start_url: str | None):
     minutes = max(1, round(retry_after / 60))
-    html, _, headers = render(
-        "login.html", status=429, csrf_token=sessions.csrf_token(), start_url=start_url or "",
-        username="", title="Login | Salesforce",
-        error=(f"Too many failed logins for this username. Wait about {minutes} minute(s) "
-               "and try again, or use another demo user (python -m helpers.localorg status "
-               "lists them)."))
-    headers = dict(headers, **{"Retry-After": str(retry_after)})
-    return html, 429, headers
+    html, _, headers = login_page(start_url, status=429, error=(
+        f"Too many failed logins for this username. Wait about {minutes} minute(s) and try "
+        "again, or use another demo user (python -m helpers.localorg status lists them)."))
+    return html, 429, {**headers, "Retry-After": str(retry_after)}
 
 
 def _user_for_host(username: str):
@@ -82,8 +79,7 @@ def _user_for_host(username: str):
     if user is None or not user["active"]:
         return None
     if _host() != "login":
-        org = _rt().store.org(_host())
-        if user["org_id"] != org["id"]:
+        if user["org_id"] != host_org()["id"]:
             return None  # an instance host only lets its own org's users in
     return user
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request
 
+from ..web.context import host_org
 from . import auth, faults, query, records  # noqa: F401  (these register their tables)
 
 
@@ -53,7 +54,7 @@ def blueprint(host: str) -> Blueprint:
     add("/services/apexrest/<path:path>", "apex", apexrest.apex_rest)
 
     # Injected faults (tests only, B-35) answer before authentication, so register them first.
-    faults.install(bp, host)
+    faults.install(bp)
 
     @bp.before_request
     def _authenticate():
@@ -64,7 +65,7 @@ def blueprint(host: str) -> Blueprint:
         if request.path.startswith("/services/data/"):
             # Handlers read the version from the Call, not from their arguments.
             version = routes.check_version((request.view_args or {}).pop("version", ""))
-        org = dict(rt.store.org(host))
+        org = host_org()
         g.localorg_call = Call(rt, org, version, auth.authenticate(rt.store, org))
         return None
 

@@ -69,18 +69,21 @@ def usage(store: Store, org_id: str, now: float | None = None) -> int:
 
         usage(runtime.store, org["id"])  # -> 42
     """
-    minute = int((now or time.time()) // 60)
-    row = store.one("SELECT coalesce(sum(count), 0) AS n FROM api_usage WHERE org_id=? "
-                    "AND minute>?", (org_id, minute - WINDOW_MINUTES))
-    return int(row["n"]) if row else 0
+    with store.tx(immediate=False) as db:
+        return _used(db, org_id, int((now or time.time()) // 60))
+
+
+def _used(db, org_id: str, minute: int) -> int:
+    """Calls counted in the 24 hours before ``minute`` (inside the caller's transaction)."""
+    return int(db.execute("SELECT coalesce(sum(count), 0) FROM api_usage WHERE org_id=? "
+                          "AND minute>?", (org_id, minute - WINDOW_MINUTES)).fetchone()[0])
 
 
 def _count_call(store: Store, org_id: str, limit: int) -> tuple[int, bool]:
     """Count one call: (usage including it, True), or (usage, False) when used up."""
     minute = int(time.time() // 60)
     with store.tx() as db:
-        used = db.execute("SELECT coalesce(sum(count), 0) FROM api_usage WHERE org_id=? "
-                          "AND minute>?", (org_id, minute - WINDOW_MINUTES)).fetchone()[0]
+        used = _used(db, org_id, minute)
         if used >= limit:
             return used, False
         db.execute("INSERT INTO api_usage(org_id, minute, count) VALUES(?,?,1) "

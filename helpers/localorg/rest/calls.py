@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g, request
+from flask import g, request
 
 from ..store import Store
 from .auth import Caller
@@ -44,10 +44,6 @@ class Call:
 
 def current() -> Call:
     return g.localorg_call
-
-
-def runtime():
-    return current_app.config["LOCALORG"]
 
 
 def json_body(check_type: bool = True) -> Any:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from ..store import register_schema
+from ..web.context import host_org
 from .errors import ApiError
 
 SCHEMA = """
@@ -44,10 +45,10 @@ _ERRORS = {429: ("TOO_MANY_REQUESTS", "Too many requests (injected fault); retry
            504: ("GATEWAY_TIMEOUT", "Gateway timeout (injected fault)")}
 
 
-def _take(host: str, after_commit: int) -> ApiError | None:
+def _take(after_commit: int) -> ApiError | None:
     """The error of the first matching fault, using up one of its answers; else None."""
     store = current_app.config["LOCALORG"].store
-    org = store.org(host)
+    org = host_org()
     # A plain read first: with no fault set (always, outside tests) no write lock is taken.
     row = store.one(
         "SELECT id, status, retry_after FROM rest_faults WHERE org_id=? AND remaining>0"
@@ -67,16 +68,16 @@ def _take(host: str, after_commit: int) -> ApiError | None:
     return ApiError(row["status"], code, message, headers=headers)
 
 
-def install(bp: Blueprint, host: str) -> None:
+def install(bp: Blueprint) -> None:
     """Register the fault checks on an instance host's REST blueprint."""
 
     @bp.before_request
     def _fault_before() -> None:
-        error = _take(host, 0)
+        error = _take(0)
         if error is not None:
             raise error
 
     @bp.after_request
     def _fault_after(response: Response) -> Response:
-        error = _take(host, 1) if response.status_code < 400 else None
+        error = _take(1) if response.status_code < 400 else None
         return response if error is None else error.response()

@@ -84,12 +84,3 @@ def _decode_error(text: str, exc: json.JSONDecodeError) -> JsonBodyError:
         what = "Unexpected end-of-input"
     return JsonBodyError(f"{what}: {exc.msg.lower()} {_position(text, exc.pos)}")
 
-
-def parse_object(raw: bytes) -> dict[str, Any]:
-    """A body that must be one JSON object (an sObject)."""
-    value = parse_json(raw)
-    if not isinstance(value, dict):
-        kind = "START_ARRAY" if isinstance(value, list) else "a value"
-        raise JsonBodyError(f"Cannot deserialize instance of sObject from {kind} "
-                            "at [line:1, column:1]")
-    return value

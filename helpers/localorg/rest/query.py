@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import ids
 from ..store import Store, register_schema
-from .describe import Field, field_map
+from .describe import ID_TYPES, Field, field_map
 from .errors import ApiError
 from .records import canonical_id, field_sql, sf_datetime, to_api
 from .soql import BoolOp, Compare, InList, Literal, Not, Query, parse, soql_error
@@ -86,7 +86,7 @@ class _Compiler:
 
     def bad_value(self, f: Field, lit: Literal, why: str | None = None) -> ApiError:
         if why is None:
-            if f.is_text or f.type in ("id", "reference"):
+            if f.is_text or f.type in ID_TYPES:
                 why = (f"value of filter criterion for field '{f.name}' must be of type string "
                        "and should be enclosed in quotes")
             else:
@@ -98,7 +98,7 @@ class _Compiler:
         """The SQL parameter for a literal compared with a field, type-checked."""
         if f.is_text and lit.kind == "string":
             return lit.value
-        if f.type in ("id", "reference") and lit.kind == "string":
+        if f.type in ID_TYPES and lit.kind == "string":
             full = canonical_id(lit.value, lit.value[:3])
             if full is None:
                 raise self.bad_value(f, lit, f"invalid ID field: {lit.value}")
@@ -256,14 +256,14 @@ def next_page(store: Store, org: dict, locator_offset: str, version: str) -> dic
     locator, offset = m.group(1), int(m.group(2))
     now = time.time()
     with store.tx() as db:
-        cur = db.execute("SELECT * FROM query_cursors WHERE locator=? AND org_id=? AND "
-                         "expires_at>=?", (locator, org["id"], now)).fetchone()
+        cur = db.execute("SELECT *, json_array_length(ids) AS total FROM query_cursors "
+                         "WHERE locator=? AND org_id=? AND expires_at>=?",
+                         (locator, org["id"], now)).fetchone()
         if cur is None:
             raise invalid
         db.execute("UPDATE query_cursors SET expires_at=? WHERE locator=?",
                    (now + CURSOR_SECONDS, locator))
-        total = db.execute("SELECT json_array_length(ids) FROM query_cursors WHERE locator=?",
-                           (locator,)).fetchone()[0]
+        total = cur["total"]
         if offset >= total:
             raise invalid
         end = offset + cur["batch"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import ids
-from .describe import Field, field_map
+from .describe import ID_TYPES, Field, field_map
 from .errors import ApiError
 from .jsonbody import JsonBodyError
 from .records import canonical_id
@@ -52,7 +52,7 @@ def _coerce(field: Field, value: Any) -> Any:
     """The stored value of a JSON value, or raise JSON_PARSER_ERROR (wrong JSON type)."""
     if value is None:
         return None
-    if field.is_text or field.type in ("id", "reference"):
+    if field.is_text or field.type in ID_TYPES:
         if isinstance(value, (dict, list)):
             raise _type_error(field, value, "string")
         if isinstance(value, bool):

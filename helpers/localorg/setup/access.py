@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, g, redirect, request
 
+from ..web.context import host_org
 from ..web.pages import error_page
 from ..web.sessions import current_user_id
 
@@ -42,7 +43,7 @@ def requires_org_user(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any):
         rt = current_app.config["LOCALORG"]
-        org = rt.store.org(current_app.config["LOCALORG_HOST"])
+        org = host_org()
         user_id = current_user_id()
         user = rt.store.user(user_id) if user_id else None
         if user is None:

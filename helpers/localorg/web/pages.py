@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import current_app, render_template
 
+from .context import host_org
+
 
 def render(template: str, status: int = 200, **context: Any):
     """Render a template with what every page needs (host, org name)."""
-    rt = current_app.config["LOCALORG"]
-    host = current_app.config["LOCALORG_HOST"]
-    org = rt.store.org(host) if host != "login" else None
-    html = render_template(template, host=host, org=org, **context)
+    html = render_template(template, host=current_app.config["LOCALORG_HOST"], org=host_org(),
+                           **context)
     return html, status, {"Content-Type": "text/html; charset=utf-8"}
 
 

@@ -44,7 +44,8 @@ from werkzeug.wrappers import Response
 _PREFIX = re.compile(r"^(/(?!\.{1,2}(/|$))[A-Za-z0-9._~!$&()*+=:@%-]+)+/?$")
 
 
-def _is_loopback(addr: str | None) -> bool:
+def is_loopback(addr: str | None) -> bool:
+    """True when a peer address (``REMOTE_ADDR``) is on the loopback interface."""
     try:
         return ipaddress.ip_address((addr or "").split("%")[0]).is_loopback
     except ValueError:
@@ -60,7 +61,7 @@ class PrefixFromProxy:
 
     def __call__(self, environ, start_response):
         prefix = environ.pop("HTTP_X_FORWARDED_PREFIX", None)
-        if prefix and _is_loopback(environ.get("REMOTE_ADDR")) and _PREFIX.match(prefix):
+        if prefix and is_loopback(environ.get("REMOTE_ADDR")) and _PREFIX.match(prefix):
             environ["HTTP_X_FORWARDED_PREFIX"] = prefix.rstrip("/")
             return self.fixed(environ, start_response)
         return self.app(environ, start_response)

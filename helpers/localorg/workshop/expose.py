@@ -22,6 +22,7 @@ from typing import Any
 
 from ..store import sha256
 from ..tls import ca_fingerprint, ensure_tls
+from ..web.proxy import is_loopback
 
 DEFAULT_BIND = "0.0.0.0"  # noqa: S104 (only with the explicit --expose flag, B-36)
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)"
@@ -143,7 +144,4 @@ def demo_login_refused(rt, username: str, remote_addr: str | None) -> bool:
 
     if exposure_of(rt) is None or username not in {u.username for u in config.DEMO_USERS}:
         return False
-    try:
-        return not ipaddress.ip_address((remote_addr or "").split("%")[0]).is_loopback
-    except ValueError:
-        return True
+    return not is_loopback(remote_addr)

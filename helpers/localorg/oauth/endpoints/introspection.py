@@ -11,7 +11,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoi
 from flask import current_app
 
 from ..clients import AUTH_METHOD_SECRET
-from ..tokens import find_token
+from ..tokens import find_token, identity_url
 
 
 class IntrospectionEndpoint(_IntrospectionEndpoint):
@@ -32,7 +32,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             "scope": token.scope,
             "client_id": app["client_id"],
             "username": user["username"],
-            "sub": f"{current_app.config['LOCALORG'].login_url}/id/{token.org_id}/{token.user_id}",
+            "sub": identity_url(token.org_id, token.user_id),
             "token_type": f"{token.kind}_token",
             "exp": int(token.expires_at) if token.expires_at else None,
             "iat": int(token.issued_at),
