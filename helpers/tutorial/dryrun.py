@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from .. import localorg
+from ..localorg.config import free_port_base
 from .mode import BROWSER_ENV
 from .target import SEED_ENV
 
@@ -46,13 +47,7 @@ def free_ports(count: int, preferred: int | None = None) -> int:
     """First of ``count`` consecutive free loopback ports (``preferred`` when all free)."""
     if preferred and all(_free(p) for p in range(preferred, preferred + count)):
         return preferred
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count < 65535 and all(_free(p) for p in range(base, base + count)):
-            return base
-    raise RuntimeError("no free loopback ports found")
+    return free_port_base(count)
 
 
 def environment(data_dir: str, port_base: int, callback_port: int) -> dict[str, str]:

@@ -215,13 +215,11 @@ class Login:
     def _wait_listener(self) -> None:
         assert self._listener is not None
         try:
-            grant = self._listener.wait()
+            outcome = self._listener.wait()
         except SalesforceOAuthError as exc:
-            if self._outcome is None:
-                self._outcome, self.via = exc, "listener"
-        else:
-            if self._outcome is None:
-                self._outcome, self.via = grant, "listener"
+            outcome = exc
+        if self._outcome is None:  # a pasted address may have come first
+            self._outcome, self.via = outcome, "listener"
 
     def _use_address(self, address: str) -> None:
         try:

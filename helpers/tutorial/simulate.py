@@ -15,19 +15,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from ..errors import ConfigurationError
 from ..localorg.store import sha256
 from ..oauth.tokens import Token
-from .target import Target
+from .target import Target, local_store
 
 
 def expire_access_token(target: Target, token: Token) -> None:
     """Local orgs: make ``token``'s access token expire now (as if 2 hours had passed)."""
     if not target.is_local:
         raise ConfigurationError("only a local org lets the notebook change a token's expiry")
-    from ..localorg.runtime import open_runtime
-
-    settings = target.settings
-    store = open_runtime(settings.localorg_data, settings.localorg_port_base,
-                         with_tls=False).store
-    with store.tx() as db:
+    with local_store(target.settings).tx() as db:
         changed = db.execute("UPDATE oauth_tokens SET expires_at=? WHERE token_hash=? AND "
                              "kind='access'", (time.time() - 1, sha256(token.access_token)))
         if changed.rowcount != 1:

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from .. import localorg
 from ..errors import ConfigurationError
+from ..localorg.runtime import open_runtime
 from ..localorg.store import sha256
 from ..oauth.trust import LOOPBACK_NAMES
 from ..settings import Settings, load_settings
@@ -182,13 +183,11 @@ def save_app_credentials(target: Target, client_id: str, client_secret: str) -> 
     Checks them against ORG B first, so a copy-paste slip is caught here, not at login.
     """
     _require_local(target, "save app credentials")
-    from ..localorg.runtime import open_runtime
     from ..localorg.store import callback_urls
 
     client_id, client_secret = (client_id or "").strip(), (client_secret or "").strip()
     settings = target.settings
-    store = open_runtime(settings.localorg_data, settings.localorg_port_base,
-                         with_tls=False).store
+    store = local_store(settings)
     row = store.app_by_client_id(client_id)
     org_b = store.org("B")
     if row is None or org_b is None or row["org_id"] != org_b["id"]:
@@ -209,3 +208,9 @@ def _require_local(target: Target, what: str) -> None:
     if not target.is_local:
         raise ConfigurationError(f"only the local orgs let the notebook {what}; for real orgs "
                                  "follow docs/real-orgs.md and put the key and secret in .env")
+
+
+def local_store(settings: Settings):
+    """The local orgs' database, for the steps that simulate time or read stored apps."""
+    return open_runtime(settings.localorg_data, settings.localorg_port_base,
+                        with_tls=False).store

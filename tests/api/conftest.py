@@ -8,7 +8,6 @@ Every test talks to a real server over sockets.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from helpers.oauth import AuthorizationFlow, AuthorizedSession, OAuthClient, par
 from helpers.settings import Settings
 from tests.client.conftest import local_settings
 from tests.conftest import RunningOrgs, start_server, stop_server
+from tests.localorg.rest_api import set_api_usage, stored_count
 
 
 @dataclass
@@ -36,8 +36,7 @@ class Clients:
 
     def stored_accounts(self, org: str) -> int:
         """Account rows in the database itself: proves whether anything was written."""
-        return self.orgs.db().one("SELECT count(*) AS n FROM records WHERE org_id=?",
-                                  (self.org_id(org),))["n"]
+        return stored_count(self.orgs, org)
 
     def usage(self, org: str) -> int:
         """The org's API usage counter on the server (what Sforce-Limit-Info reports)."""
@@ -60,10 +59,7 @@ class Clients:
             db.execute("DELETE FROM rest_faults")
 
     def set_usage(self, org: str, used: int) -> None:
-        with self.orgs.db().tx() as db:
-            db.execute("DELETE FROM api_usage WHERE org_id=?", (self.org_id(org),))
-            db.execute("INSERT INTO api_usage(org_id, minute, count) VALUES(?,?,?)",
-                       (self.org_id(org), int(time.time() // 60), used))
+        set_api_usage(self.orgs, org, used)
 
 
 def org_b_session(orgs: RunningOrgs, settings_extra: dict[str, str] | None = None

@@ -9,22 +9,16 @@ every Salesforce error is tested against the real local orgs (``orgs`` fixture).
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urljoin
 
 import pytest
 
 from helpers.settings import Settings, load_settings
-from tests.localorg.flow import login
-
-_CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
-_CONSENT_ACTION = re.compile(r'<form method="post" action="([^"]*)" id="consent_form"')
+from tests.localorg.flow import follow
 
 
 @dataclass
@@ -95,18 +89,6 @@ def browser(orgs, flow, decision: str = "allow", org: str = "B", session=None) -
     """The learner's browser: open ``flow.authorization_url`` exactly as built, log in as
     ``org``'s demo user, answer the consent page; return the callback URL the org
     redirected to (not followed), as the address bar would show it."""
-    s = session or orgs.session()
     user = orgs.user(org)
-    resp = s.get(flow.authorization_url, allow_redirects=False, timeout=30)
-    if resp.status_code == 200 and 'name="pw"' in resp.text:
-        resp = login(s, resp, user["username"], user["password"])
-        assert resp.status_code in (302, 303), resp.text[:500]
-        resp = s.get(urljoin(resp.url, resp.headers["Location"]), allow_redirects=False,
-                     timeout=30)
-    if resp.status_code == 200 and 'id="consent_form"' in resp.text:
-        action = unescape(_CONSENT_ACTION.search(resp.text).group(1))
-        csrf = unescape(_CSRF.search(resp.text).group(1))
-        resp = s.post(urljoin(resp.url, action), data={"csrf_token": csrf, "decision": decision},
-                      allow_redirects=False, timeout=30)
-    assert resp.status_code == 302, f"{resp.status_code}: {resp.text[:500]}"
-    return resp.headers["Location"]
+    return follow(session or orgs.session(), flow.authorization_url, user["username"],
+                  user["password"], decision).location

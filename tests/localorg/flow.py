@@ -137,14 +137,21 @@ def authorize(orgs, client_id: str, redirect_uri: str = DEFAULT_CALLBACK, org: s
 
     Pass the same ``session`` again to reuse the login (and the remembered consent).
     """
-    s = session or orgs.session()
     user = orgs.user(org)
     url = authorize_url(orgs, client_id, redirect_uri, host=host, scope=scope, state=state,
                         code_challenge=code_challenge,
                         code_challenge_method=code_challenge_method, **extra)
+    return follow(session or orgs.session(), url, username or user["username"],
+                  password or user["password"], decision)
+
+
+def follow(s: requests.Session, url: str, username: str, password: str,
+           decision: str = "allow") -> CallbackResult:
+    """Open an authorize URL as built, log in if asked, answer the consent page if shown;
+    return the redirect to the callback (not followed)."""
     resp = s.get(url, allow_redirects=False, timeout=30)
     if resp.status_code == 200 and 'name="pw"' in resp.text:
-        resp = login(s, resp, username or user["username"], password or user["password"])
+        resp = login(s, resp, username, password)
         if resp.status_code not in (302, 303):
             raise FlowError(f"login failed: {resp.status_code}\n{resp.text[:2000]}")
         resp = s.get(urljoin(resp.url, resp.headers["Location"]), allow_redirects=False,

@@ -9,13 +9,13 @@ cached per server and scope so the suite runs the flow only a few times::
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from helpers.localorg.store import sha256
 from tests.localorg.flow import get_tokens
 
 VERSION = "v66.0"
@@ -105,4 +105,4 @@ def set_api_usage(orgs, org: str, used: int) -> None:
 
 def token_row(orgs, access_token: str):
     return orgs.db().one("SELECT * FROM oauth_tokens WHERE token_hash=?",
-                         (hashlib.sha256(access_token.encode()).hexdigest(),))
+                         (sha256(access_token),))
