@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import re
 from urllib.parse import unquote_plus
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError
 from flask import current_app
 
-from ..store import sha256
+from ..store import callback_urls, sha256
 from .errors import CLIENT_CREDENTIALS_INVALID, CLIENT_ID_INVALID, SalesforceOAuthError
 
 AUTH_METHOD = "salesforce_client_auth"  # secret required per the app's settings
@@ -34,7 +33,7 @@ class Client:
         self.name: str = row["name"]
         self.client_id: str = row["client_id"]
         self._secret_hash: str = row["client_secret_hash"]
-        self.callback_urls: list[str] = json.loads(row["callback_urls"])
+        self.callback_urls: list[str] = callback_urls(row)
         self.scopes: list[str] = row["scopes"].split()
         self.require_secret = bool(row["require_secret"])
         self.require_secret_refresh = bool(row["require_secret_refresh"])

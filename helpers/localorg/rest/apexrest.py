@@ -21,7 +21,6 @@ from .errors import ApiError, json_response, save_error
 from .jsonbody import JsonBodyError, parse_json
 from .records import find_by_source_id
 from .sobjects import new_id, save_insert
-from .validate import check
 
 WRAPPER_FIELDS = ("Name", "Description", "Type", "Industry")
 MAX_ACCOUNTS = 200
@@ -97,12 +96,13 @@ def create_account_record(call: Call):
     if not rows:
         return json_response("Success")
     ids = [new_id(call) for _ in rows]
-    with call.store.tx() as db:
-        errors = [check(db, call.org["id"], values, insert=True) for values in rows]
-        if any(errors):
-            return json_response("Failure")
-        for values, record_id in zip(rows, ids, strict=True):
-            save_insert(db, call, values, record_id)
+    try:
+        with call.store.tx() as db:
+            for values, record_id in zip(rows, ids, strict=True):
+                if save_insert(db, call, values, record_id):  # validates, then inserts
+                    raise _Rollback  # Apex DML is all-or-none: nothing stays written
+    except _Rollback:
+        return json_response("Failure")
     return json_response("Success")
 
 

@@ -39,7 +39,7 @@ register_schema(SCHEMA)
 
 # The expression of records_source_id: queries must repeat it exactly to use the index.
 SOURCE_ID_SQL = "json_extract(fields, '$.Source_Id__c')"
-_ID_RE = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
+ID_RE = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
 
 
 def sf_datetime(ts: float) -> str:
@@ -67,7 +67,7 @@ def canonical_id(value: str, prefix: str = ids.ACCOUNT_PREFIX) -> str | None:
     >>> canonical_id("001D000000IqhSL")
     '001D000000IqhSLIAZ'
     """
-    if not _ID_RE.match(value) or not value.startswith(prefix):
+    if not ID_RE.match(value) or not value.startswith(prefix):
         return None
     return ids.to18(value[:15])
 

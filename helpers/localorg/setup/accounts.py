@@ -12,18 +12,17 @@ queries on it, so the Setup pages never change what the REST API stored.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, g, request
 
+from ..rest.records import ID_RE
 from ..store import Store
 from ..web.pages import error_page, render
 from .access import requires_org_user
 
 PAGE_SIZE = 200
-_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def list_accounts(store: Store, org_id: str, page: int = 1) -> list[AccountRow]:
 
 def get_account(store: Store, org_id: str, record_id: str) -> AccountRow | None:
     """A non-deleted Account of the org by its 15- or 18-character id (case-sensitive)."""
-    if not _ID.match(record_id):
+    if not ID_RE.match(record_id):
         return None
     row = store.one(
         "SELECT id, fields, created_date, last_modified_date, created_by_id FROM records"
