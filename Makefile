@@ -16,20 +16,22 @@ STAMP := $(VENV)/.installed
 
 .PHONY: lab test install lint bench orgs stop-orgs clean notebooks
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
 
 lab: $(STAMP)
-	$(PY) -m helpers.localorg status >/dev/null || $(PY) -c "from helpers import localorg; print(localorg.ensure_running())"
+	$(PY) -m localorg status >/dev/null || $(PY) -c "import localorg; print(localorg.ensure_running())"
 	$(PY) -m jupyterlab notebooks/00-overview.ipynb
 
 test: $(STAMP)
 	$(PY) -m ruff check .
+	$(BIN)/lint-imports
 	$(PY) -m pytest
 
 # Regenerate the committed notebook outputs (scripted demo user, seeded orgs on free ports);
@@ -42,10 +44,10 @@ bench: $(STAMP)
 	$(PY) -m bench.sync_bench
 
 orgs: $(STAMP)
-	$(PY) -m helpers.localorg serve
+	$(PY) -m localorg serve
 
 stop-orgs: $(STAMP)
-	$(PY) -m helpers.localorg stop
+	$(PY) -m localorg stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -30,9 +30,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from helpers.localorg import add_learners, create_app
-from helpers.localorg.config import free_port_base
-from helpers.localorg.demo_user import ScriptedBrowser
+from localorg import ScriptedBrowser, add_learners, create_app, free_port_base
 
 REPO = Path(__file__).resolve().parents[1]
 CALLBACK = "http://localhost:1717/OauthRedirect"
@@ -69,7 +67,7 @@ EXPOSE = ["--expose", "--host", "127.0.0.1", "--bind", "127.0.0.1"]  # loopback 
 
 def start_server(data: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.localorg", "serve", "--data", str(data),
+        [sys.executable, "-m", "localorg", "serve", "--data", str(data),
          "--port-base", str(free_port_base()), "--json", *(extra or [])],
         cwd=REPO, stdout=subprocess.PIPE, text=True)
     return proc, json.loads(proc.stdout.readline())

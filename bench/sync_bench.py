@@ -28,15 +28,13 @@ from helpers.api import (
     OrgClient,
     all_accounts,
     connect,
-    connect_org_a,
     sync_accounts,
     sync_one_by_one,
 )
-from helpers.localorg import create_app
-from helpers.localorg.config import free_port_base
-from helpers.localorg.demo_user import ScriptedBrowser
 from helpers.oauth import AuthorizationFlow, AuthorizedSession, OAuthClient, parse_callback_url
 from helpers.settings import load_settings
+from helpers.tutorial import connect_org_a
+from localorg import ScriptedBrowser, create_app, free_port_base
 
 REPO = Path(__file__).resolve().parents[1]
 CALLBACK = "http://localhost:1717/OauthRedirect"
@@ -58,7 +56,7 @@ def local_orgs() -> Iterator[tuple[OrgClient, OrgClient]]:
     with tempfile.TemporaryDirectory(prefix="sync-bench-") as tmp:
         base = free_port_base()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "helpers.localorg", "serve", "--data", tmp,
+            [sys.executable, "-m", "localorg", "serve", "--data", tmp,
              "--port-base", str(base), "--json"],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:

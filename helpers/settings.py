@@ -42,7 +42,7 @@ DEFAULT_CALLBACK_URL = "http://localhost:1717/OauthRedirect"  # the Salesforce C
 DEFAULT_SCOPES = "api refresh_token"
 DEFAULT_SALESFORCE_LOGIN_URL = "https://login.salesforce.com"
 # The local orgs' defaults, repeated here so the client helpers import without the server
-# (Flask, cheroot); tests/client/test_settings.py checks they match helpers/localorg/config.py.
+# (Flask, cheroot); tests/client/test_settings.py checks they match localorg/config.py.
 LOCALORG_DATA_ENV, LOCALORG_PORT_BASE_ENV = "LOCALORG_DATA", "LOCALORG_PORT_BASE"
 LOCALORG_DEFAULT_DATA_DIR = REPO_ROOT / ".localorg"
 LOCALORG_DEFAULT_PORT_BASE = 8700
@@ -120,7 +120,7 @@ class Settings:
 
 
 _WHERE = {
-    "client_id": " (the app's Consumer Key; for the local orgs: helpers.localorg.create_app())",
+    "client_id": " (the app's Consumer Key; for the local orgs: localorg.create_app())",
     "client_secret": " (the app's Consumer Secret, shown once when the app is created)",
     "org_a_instance_url": " (instanceUrl of `sf org display --target-org <ORG A alias>`)",
     "org_a_access_token": " (accessToken of `sf org display --target-org <ORG A alias>`)",
@@ -187,7 +187,7 @@ def load_settings(env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
 
 
 def _local_origins(port_base: int) -> tuple[str, ...]:
-    # login host, ORG A, ORG B on consecutive ports (helpers/localorg/config.ports)
+    # login host, ORG A, ORG B on consecutive ports (localorg/config.ports)
     return (f"http://127.0.0.1:{port_base}", f"https://127.0.0.1:{port_base + 1}",
             f"https://127.0.0.1:{port_base + 2}")
 

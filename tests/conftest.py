@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from helpers.localorg.config import free_port_base
+from localorg import free_port_base
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,21 +52,21 @@ class RunningOrgs:
 
     def create_app(self, **kwargs: Any):
         """Create an External Client App (default: ORG B, loopback callback)."""
-        from helpers.localorg import create_app
+        from localorg import create_app
         kwargs.setdefault("name", "Test app")
         kwargs.setdefault("callback_urls", ["http://localhost:1717/OauthRedirect"])
         return create_app(data_dir=self.data_dir, **kwargs)
 
     def db(self):
         """Direct SQLite access, for moving stored expiry times into the past."""
-        from helpers.localorg.runtime import open_runtime
+        from localorg.runtime import open_runtime
         return open_runtime(self.data_dir, self.port_base, with_tls=False).store
 
 
 def start_server(data_dir: Path, seed: str | None = "test-seed", extra: list[str] | None = None,
                  port_base: int | None = None) -> RunningOrgs:
     base = port_base or free_port_base()
-    cmd = [sys.executable, "-m", "helpers.localorg", "serve", "--data", str(data_dir),
+    cmd = [sys.executable, "-m", "localorg", "serve", "--data", str(data_dir),
            "--port-base", str(base), "--json"] + (["--seed", seed] if seed else []) + (extra or [])
     env = dict(os.environ)
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.localorg import ids
 from helpers.tutorial.dryrun import SEED
+from localorg import ids
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 MAX_COUNTER = 5000  # far more random values than one full run of the notebooks draws

@@ -18,10 +18,10 @@ How ORG A is reached (the post's ORG A runs Apex; here the notebook reads it ove
 
 * real orgs - ``SF_ORG_A_INSTANCE_URL`` + ``SF_ORG_A_ACCESS_TOKEN`` from
   ``sf org display`` (no refresh: when it expires, run ``sf org display`` again);
-* local orgs - the same web server flow helpers as for ORG B: an External Client App
-  is created in ORG A once per process, and ORG A's demo user logs in through the
-  real login and consent pages, driven by :class:`~helpers.localorg.demo_user.ScriptedBrowser`
-  (ORG A's login is not the lesson; ORG B's is);
+* local orgs - pass ``authorized``, the :class:`~helpers.oauth.AuthorizedSession` of ORG A's
+  own web server flow; :func:`helpers.tutorial.org_a_session` runs that flow with ORG A's
+  demo user (ORG A's login is not the lesson; ORG B's is), so this client never needs
+  to know how the local orgs are run;
 * the classroom (``SF_TARGET=classroom``) - the same flow with the learner's own ORG A app
   (``SF_ORG_A_CLIENT_ID`` / ``SF_ORG_A_CLIENT_SECRET``, from the ``add-learners`` handout):
   the cell prints a link, the learner logs in to ORG A with the handout's ORG A username
@@ -41,7 +41,7 @@ from simple_salesforce import Salesforce
 from ..errors import ConfigurationError
 from ..http import DEFAULT_TIMEOUT, TrustedSession, make_session
 from ..oauth.authorize import AuthorizationFlow
-from ..oauth.callback import CallbackListener, parse_callback_url
+from ..oauth.callback import CallbackListener
 from ..oauth.tokens import AuthorizedSession, OAuthClient, Token
 from ..oauth.trust import TrustPolicy, origin
 from ..transcript import Transcript
@@ -50,13 +50,10 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 __all__ = ["API_VERSION", "ApiSession", "OrgClient", "connect", "connect_org_a",
-           "parse_limit_info"]
+           "org_a_client", "parse_limit_info"]
 
 API_VERSION = "67.0"  # Summer '26 (facts §5.1); simple-salesforce would default to 59.0
 LIMIT_HEADER = "Sforce-Limit-Info"
-ORG_A_APP_NAME = "Tutorial notebook - reads ORG A"
-_org_a_apps: dict[str, Any] = {}   # data folder -> NewApp, one ORG A app per process
-_org_a_lock = threading.Lock()
 
 
 def parse_limit_info(header: str | None) -> tuple[int, int] | None:
@@ -166,13 +163,14 @@ def connect(source: Token | AuthorizedSession, settings: Settings, *, label: str
     return _build(label, token.instance_url, token.access_token, session, version)
 
 
-def connect_org_a(settings: Settings, *, version: str = API_VERSION,
-                  transcript: Transcript | None = None,
+def connect_org_a(settings: Settings, *, authorized: AuthorizedSession | None = None,
+                  version: str = API_VERSION, transcript: Transcript | None = None,
                   browse: Callable[[str], object] | None = None) -> OrgClient:
     """A client for ORG A, the org whose Accounts are posted to ORG B.
 
     Real orgs: ``SF_ORG_A_INSTANCE_URL`` and ``SF_ORG_A_ACCESS_TOKEN`` (``sf org display``).
-    Local orgs: a token from ORG A's own web server flow (see the module docstring).
+    Local orgs: ``authorized``, from ORG A's own web server flow (see the module docstring).
+    Any target: a given ``authorized`` session is used as it is.
     Classroom: that flow with the learner's ORG A app; the learner opens the printed link
     (``browse(url)`` replaces printing it, e.g. to open a browser).
 
@@ -180,6 +178,9 @@ def connect_org_a(settings: Settings, *, version: str = API_VERSION,
     >>> sf_a                                                             # doctest: +SKIP
     OrgClient(ORG A, instance_url='https://127.0.0.1:8701', version='67.0', calls=0)
     """
+    if authorized is not None:
+        return connect(authorized, settings, label="ORG A", version=version,
+                       transcript=transcript)
     if settings.is_classroom:
         authorized = _classroom_org_a_session(settings, transcript, browse)
         return connect(authorized, settings, label="ORG A", version=version,
@@ -189,44 +190,17 @@ def connect_org_a(settings: Settings, *, version: str = API_VERSION,
         session = ApiSession(settings.ca_bundle, settings.trust_policy(), transcript=transcript)
         return _build("ORG A", settings.org_a_instance_url or "",
                       settings.org_a_access_token or "", session, version)
-    authorized = _local_org_a_session(settings, transcript)
-    return connect(authorized, settings, label="ORG A", version=version, transcript=transcript)
+    raise ConfigurationError("for the local orgs, log in to ORG A first and pass the session: "
+                             "`connect_org_a(settings, authorized=tutorial.org_a_session("
+                             "settings))`")
 
 
-def _org_a_client(settings: Settings, client_id: str, client_secret: str | None,
-                  transcript: Transcript | None) -> OAuthClient:
+def org_a_client(settings: Settings, client_id: str, client_secret: str | None,
+                 transcript: Transcript | None = None) -> OAuthClient:
     """The OAuth client of ORG A's app (its own key, not SF_CLIENT_ID's)."""
     return OAuthClient(settings.login_url, client_id, client_secret,
                        session=make_session(settings.ca_bundle, transcript=transcript),
                        trust=settings.trust_policy())
-
-
-def _local_org_a_session(settings: Settings, transcript: Transcript | None
-                         ) -> AuthorizedSession:
-    """Run ORG A's web server flow on the local orgs with its demo user (no person needed)."""
-    # Imported here: the server side (Flask, cheroot) is not needed for real orgs.
-    from .. import localorg
-    from ..localorg.demo_user import ScriptedBrowser
-
-    running = localorg.info(settings.localorg_data)
-    if running is None:
-        raise ConfigurationError(
-            f"the local orgs are not running for {settings.localorg_data}: start them with "
-            "`from helpers import localorg; localorg.ensure_running()` (or `make orgs`)")
-    key = str(settings.localorg_data)
-    with _org_a_lock:
-        if key not in _org_a_apps:
-            _org_a_apps[key] = localorg.create_app(
-                ORG_A_APP_NAME, [settings.callback_url], org="A", scopes="api refresh_token",
-                data_dir=settings.localorg_data)
-        app = _org_a_apps[key]
-    flow = AuthorizationFlow(settings.login_url, app.client_id, settings.callback_url,
-                             ("api", "refresh_token"))
-    user = running.user("A")
-    callback_url = ScriptedBrowser(running.ca_bundle).authorize(
-        flow.authorization_url, user["username"], user["password"])
-    client = _org_a_client(settings, app.client_id, app.client_secret, transcript)
-    return AuthorizedSession(client, client.exchange_code(parse_callback_url(flow, callback_url)))
 
 
 def _classroom_org_a_session(settings: Settings, transcript: Transcript | None,
@@ -235,7 +209,7 @@ def _classroom_org_a_session(settings: Settings, transcript: Transcript | None,
     settings.require("org_a_client_id", "org_a_client_secret")
     flow = AuthorizationFlow(settings.login_url, settings.org_a_client_id or "",
                              settings.callback_url, settings.scopes)
-    client = _org_a_client(settings, settings.org_a_client_id or "",
+    client = org_a_client(settings, settings.org_a_client_id or "",
                            settings.org_a_client_secret, transcript)
     with CallbackListener(flow).start() as listener:  # before the link: no lost callback
         if browse is None:

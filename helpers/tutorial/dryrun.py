@@ -24,8 +24,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .. import localorg
-from ..localorg.config import free_port_base
+import localorg
+from localorg import free_port_base
+
 from .mode import BROWSER_ENV
 from .target import SEED_ENV
 

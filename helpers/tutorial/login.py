@@ -6,7 +6,7 @@
   one-shot loopback listener (it writes into an ``Output`` widget when the redirect
   arrives) and a paste box for the address bar when the kernel runs elsewhere;
 * scripted mode - the demo user logs in through the local orgs' real login and consent
-  pages (:class:`~helpers.localorg.demo_user.ScriptedBrowser`), and the resulting redirect
+  pages (:class:`~localorg.ScriptedBrowser`), and the resulting redirect
   is delivered to the same listener (or parsed like a pasted address). Plain text only,
   so nbval compares stable output.
 
@@ -24,8 +24,9 @@ from typing import Any
 
 import requests
 
+from localorg import ScriptedBrowser, ScriptedLoginError
+
 from ..errors import AuthorizationError, CallbackPortInUse, SalesforceOAuthError
-from ..localorg.demo_user import ScriptedBrowser, ScriptedLoginError
 from ..oauth.authorize import AuthorizationFlow, AuthorizationGrant
 from ..oauth.callback import CallbackListener, parse_callback_url
 from ..transcript import Transcript, mask, mask_url

@@ -4,7 +4,7 @@ The mode is chosen explicitly with the environment variable ``TUTORIAL_BROWSER``
 
 * ``interactive`` (the default): the notebook shows a link to open in your browser, a
   loopback listener catches the redirect, and a paste box is the fallback.
-* ``scripted``: a demo user (:class:`helpers.localorg.demo_user.ScriptedBrowser`) logs in
+* ``scripted``: a demo user (:class:`localorg.ScriptedBrowser`) logs in
   through the local orgs' real login and consent pages. ``make test`` and
   ``make notebooks`` set it; trainers use it for dry runs. Only the local orgs have a
   demo user, so scripted mode needs ``SF_TARGET=local``.

@@ -4,7 +4,7 @@ On JupyterHub, Binder or Codespaces, ``127.0.0.1`` in the learner's browser is t
 own computer. With jupyter-server-proxy installed (requirements.txt), the browser reaches a
 port of the kernel's machine through the Jupyter server: ``<jupyter>/proxy/<port>/<path>``
 arrives as ``http://localhost:<port>/<path>`` (the prefix stripped). The local orgs' login
-host accepts that (helpers/localorg/web/proxy.py), and so does the callback listener when
+host accepts that (localorg/web/proxy.py), and so does the callback listener when
 it is told the port and path (:func:`listen_address`).
 
 Where the browser finds the Jupyter server, first match wins:

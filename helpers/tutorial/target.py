@@ -24,10 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import localorg
+import localorg
+
 from ..errors import ConfigurationError
-from ..localorg.runtime import open_runtime
-from ..localorg.store import sha256
 from ..oauth.trust import LOOPBACK_NAMES
 from ..settings import Settings, load_settings
 from ..transcript import mask
@@ -183,23 +182,14 @@ def save_app_credentials(target: Target, client_id: str, client_secret: str) -> 
     Checks them against ORG B first, so a copy-paste slip is caught here, not at login.
     """
     _require_local(target, "save app credentials")
-    from ..localorg.store import callback_urls
-
     client_id, client_secret = (client_id or "").strip(), (client_secret or "").strip()
     settings = target.settings
-    store = local_store(settings)
-    row = store.app_by_client_id(client_id)
-    org_b = store.org("B")
-    if row is None or org_b is None or row["org_id"] != org_b["id"]:
-        raise ConfigurationError("ORG B has no app with that Consumer Key: copy it again from "
-                                 "the app's page in the External Client App Manager")
-    if sha256(client_secret) != row["client_secret_hash"]:
-        raise ConfigurationError("that Consumer Secret does not belong to this app: copy it "
-                                 "again (it is shown once, right after creating the app)")
-    if settings.callback_url not in callback_urls(row):
-        raise ConfigurationError(f"the app's Callback URL must include {settings.callback_url} "
-                                 "exactly (SF_CALLBACK_URL): create the app again with it")
-    app = SavedApp(client_id, client_secret, settings.callback_url, row["name"])
+    try:
+        name = localorg.check_app_credentials(client_id, client_secret, settings.callback_url,
+                                              org="B", data_dir=settings.localorg_data)
+    except localorg.AppCredentialsError as exc:
+        raise ConfigurationError(str(exc)) from None
+    app = SavedApp(client_id, client_secret, settings.callback_url, name)
     _save(settings, app)
     return replace(target, settings=_with_app(settings, app)), app
 
@@ -208,9 +198,3 @@ def _require_local(target: Target, what: str) -> None:
     if not target.is_local:
         raise ConfigurationError(f"only the local orgs let the notebook {what}; for real orgs "
                                  "follow docs/real-orgs.md and put the key and secret in .env")
-
-
-def local_store(settings: Settings):
-    """The local orgs' database, for the steps that simulate time or read stored apps."""
-    return open_runtime(settings.localorg_data, settings.localorg_port_base,
-                        with_tls=False).store

@@ -2,7 +2,7 @@
 
 ORG B's token comes from the client helpers exactly as in the notebook (authorization
 URL, login and consent pages driven by the scripted demo user, callback parsing, code
-exchange); ORG A's from :func:`helpers.api.connect_org_a`, which does the same for ORG A.
+exchange); ORG A's from :func:`helpers.tutorial.connect_org_a`, which does the same for ORG A.
 Every test talks to a real server over sockets.
 """
 
@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers.api import OrgClient, connect, connect_org_a
-from helpers.localorg.demo_user import ScriptedBrowser
+import localorg
+from helpers.api import OrgClient, connect
 from helpers.oauth import AuthorizationFlow, AuthorizedSession, OAuthClient, parse_callback_url
 from helpers.settings import Settings
+from helpers.tutorial import connect_org_a
+from localorg import ScriptedBrowser
 from tests.client.conftest import local_settings
 from tests.conftest import RunningOrgs, start_server, stop_server
-from tests.localorg.rest_api import set_api_usage, stored_count
 
 
 @dataclass
@@ -36,30 +37,24 @@ class Clients:
 
     def stored_accounts(self, org: str) -> int:
         """Account rows in the database itself: proves whether anything was written."""
-        return stored_count(self.orgs, org)
+        return localorg.stored_records(org, data_dir=self.orgs.data_dir)
 
     def usage(self, org: str) -> int:
         """The org's API usage counter on the server (what Sforce-Limit-Info reports)."""
-        from helpers.localorg.rest.auth import usage
-        return usage(self.orgs.db(), self.org_id(org))
+        return localorg.api_usage(org, data_dir=self.orgs.data_dir)
 
     def fault(self, org: str, path_prefix: str, status: int, remaining: int,
               retry_after: int | None = None, after_commit: bool = False) -> None:
         """Make the next ``remaining`` matching REST calls of ``org`` fail (B-35);
         ``after_commit``: the org does the work, then answers the error (A-35)."""
-        import helpers.localorg.rest.faults  # noqa: F401  (registers the table)
-        with self.orgs.db().tx() as db:
-            db.execute("INSERT INTO rest_faults(org_id, path_prefix, status, remaining, "
-                       "retry_after, after_commit) VALUES(?,?,?,?,?,?)",
-                       (self.org_id(org), path_prefix, status, remaining, retry_after,
-                        int(after_commit)))
+        localorg.inject_fault(org, path_prefix, status, remaining, retry_after=retry_after,
+                              after_commit=after_commit, data_dir=self.orgs.data_dir)
 
     def clear_faults(self) -> None:
-        with self.orgs.db().tx() as db:
-            db.execute("DELETE FROM rest_faults")
+        localorg.clear_faults(data_dir=self.orgs.data_dir)
 
     def set_usage(self, org: str, used: int) -> None:
-        set_api_usage(self.orgs, org, used)
+        localorg.set_api_usage(org, used, data_dir=self.orgs.data_dir)
 
 
 def org_b_session(orgs: RunningOrgs, settings_extra: dict[str, str] | None = None

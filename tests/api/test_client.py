@@ -8,6 +8,7 @@ import hashlib
 import certifi
 import pytest
 
+from helpers import tutorial
 from helpers.api import API_VERSION, connect, connect_org_a
 from helpers.errors import ConfigurationError, UntrustedInstanceError
 from helpers.settings import load_settings
@@ -85,6 +86,13 @@ def test_org_a_on_local_orgs_needs_them_running(tmp_path):
     settings = load_settings(None, {"SF_TARGET": "local", "LOCALORG_DATA": str(tmp_path),
                                     "LOCALORG_PORT_BASE": "40000"})
     with pytest.raises(ConfigurationError, match="not running"):
+        tutorial.connect_org_a(settings)
+
+
+def test_org_a_on_local_orgs_asks_for_org_a_session_from_the_client(tmp_path):
+    # The client side does not log in to the local orgs by itself: it says how to.
+    settings = load_settings(None, {"SF_TARGET": "local", "LOCALORG_DATA": str(tmp_path)})
+    with pytest.raises(ConfigurationError, match="org_a_session"):
         connect_org_a(settings)
 
 

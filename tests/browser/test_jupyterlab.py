@@ -18,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ import pytest
 import requests
 from playwright.sync_api import Locator, Page, expect
 
-from helpers import localorg
+import localorg
 from helpers.tutorial.dryrun import SEED, environment, free_ports
 from tests.conftest import REPO, wait_until
 
@@ -108,7 +107,6 @@ def _copy_notebooks(folder: Path) -> None:
             if cell["cell_type"] == "code":
                 cell["outputs"], cell["execution_count"] = [], None
         (folder / name).write_text(json.dumps(notebook))
-    shutil.copy(REPO / "notebooks" / "repo_path.py", folder)  # PYTHONPATH finds helpers
 
 
 def _lab_settings(folder: Path) -> Path:
@@ -267,7 +265,7 @@ def test_notebook_05_paste_fallback(page, lab, shots):
     paste_cell = nb.find("from helpers.oauth import AuthorizationFlow, parse_callback_url")
     print_cell = nb.find('print(f"received through the {pasted.via}')
     state_cell = nb.find("with tutorial.expect_error():\n    if pasted.callback_url")
-    nb.run(0, nb.find("import repo_path"))
+    nb.run(0, nb.find("from helpers import"))
     # the paste section (listen=False), as a learner on a remote kernel
     nb.run(nb.find("## The paste fallback"), paste_cell)
     expect(nb.output(paste_cell)).not_to_contain_text("Listening on")
@@ -322,7 +320,7 @@ def test_notebook_08_posts_the_account_to_org_b(browser, page, lab, shots, monke
     from helpers import api, tutorial
 
     progress = tutorial.catch_up(7, quiet=True)
-    latest = api.latest_account(api.connect_org_a(progress.settings))
+    latest = api.latest_account(tutorial.connect_org_a(progress.settings))
     sf_b = api.connect(progress.api, progress.settings)
     name = api.soql_quote(latest["Name"])
     found = sf_b.query(f"SELECT Id, Name FROM Account WHERE Name = {name}")  # noqa: S608

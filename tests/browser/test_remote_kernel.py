@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from helpers import localorg
+import localorg
 from helpers.tutorial.dryrun import SEED, environment, free_ports
 from tests.browser.test_jupyterlab import (
     KERNEL_MS,

@@ -21,9 +21,9 @@ from helpers.errors import (
     ConfigurationError,
     StateMismatchError,
 )
-from helpers.localorg.config import free_port_base
 from helpers.oauth.authorize import AuthorizationFlow
 from helpers.oauth.callback import CallbackListener, complete_callback, parse_callback_url
+from localorg import free_port_base
 from tests.client import wire
 
 

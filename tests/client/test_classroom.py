@@ -26,11 +26,11 @@ from helpers.api import (
 )
 from helpers.errors import ConfigurationError, UntrustedInstanceError
 from helpers.http import make_session
-from helpers.localorg.demo_user import ScriptedBrowser
 from helpers.oauth.authorize import AuthorizationFlow
 from helpers.oauth.callback import parse_callback_url
 from helpers.oauth.tokens import AuthorizedSession, OAuthClient, Token
 from helpers.settings import load_settings
+from localorg import ScriptedBrowser
 from tests.conftest import REPO, start_server, stop_server
 
 EXPOSE = ["--expose", "--host", "127.0.0.1", "--bind", "127.0.0.1"]
@@ -50,7 +50,7 @@ def room(tmp_path_factory):
     try:
         out = data / "handout.csv"
         callback = free_callback_url()
-        done = subprocess.run([sys.executable, "-m", "helpers.localorg", "add-learners",
+        done = subprocess.run([sys.executable, "-m", "localorg", "add-learners",
                                "--data", str(data), "--count", "1", "--out", str(out),
                                "--callback", callback],
                               cwd=REPO, capture_output=True, text=True, timeout=120)

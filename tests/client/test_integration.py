@@ -15,14 +15,13 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+import localorg
 from helpers.errors import (
     AuthorizationDenied,
     ReauthRequired,
     StateMismatchError,
     TokenRequestError,
 )
-from helpers.localorg.config import free_port_base
-from helpers.localorg.store import sha256
 from helpers.oauth import (
     AuthorizationFlow,
     AuthorizedSession,
@@ -31,6 +30,7 @@ from helpers.oauth import (
     parse_callback_url,
 )
 from helpers.transcript import Transcript
+from localorg import free_port_base
 from tests.client.conftest import browser, local_settings
 
 API_LIMITS = "/services/data/v62.0/limits"
@@ -57,9 +57,7 @@ def login(orgs, settings):
 
 def expire(orgs, access_token: str) -> None:
     """Move the stored expiry of an access token into the past (no sleeping)."""
-    with orgs.db().tx() as db:
-        db.execute("UPDATE oauth_tokens SET expires_at=? WHERE token_hash=?",
-                   (1.0, sha256(access_token)))
+    assert localorg.expire_access_token(access_token, data_dir=orgs.data_dir)
 
 
 def test_full_flow_with_the_loopback_listener(orgs):
@@ -122,8 +120,7 @@ def test_code_is_single_use_invalid_grant(orgs):
 def test_expired_code_invalid_grant(orgs):
     _, settings, client, _ = setup(orgs)
     _, grant = login(orgs, settings)
-    with orgs.db().tx() as db:
-        db.execute("UPDATE oauth_codes SET expires_at=1 WHERE code_hash=?", (sha256(grant.code),))
+    assert localorg.expire_code(grant.code, data_dir=orgs.data_dir)
     with pytest.raises(TokenRequestError, match="15 minutes") as info:
         client.exchange_code(grant)
     assert info.value.error == "invalid_grant"

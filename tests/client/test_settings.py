@@ -104,8 +104,8 @@ def test_dotenv_is_ignored_by_git_A31():
 
 
 def test_local_org_defaults_match_the_server_config():
+    import localorg as config
     from helpers import settings
-    from helpers.localorg import config
 
     assert settings.LOCALORG_DATA_ENV == config.DATA_ENV
     assert settings.LOCALORG_PORT_BASE_ENV == config.PORT_BASE_ENV

@@ -27,21 +27,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass, field
-from html import unescape
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+
+from localorg import ScriptedBrowser, ScriptedLoginError
 
 DEFAULT_CALLBACK = "http://localhost:1717/OauthRedirect"  # conftest's create_app default
 AUTHORIZE_PATH = "/services/oauth2/authorize"
 TOKEN_PATH = "/services/oauth2/token"
-
-_CSRF = re.compile(r'name="csrf_token" value="([^"]*)"')
-_START = re.compile(r'name="startURL" value="([^"]*)"')
-_CONSENT_ACTION = re.compile(r'<form method="post" action="([^"]*)" id="consent_form"')
 
 
 class FlowError(AssertionError):
@@ -101,29 +97,10 @@ def authorize_url(orgs, client_id: str, redirect_uri: str = DEFAULT_CALLBACK, *,
     return base_url(orgs, host) + AUTHORIZE_PATH + "?" + urlencode(params)
 
 
-def _field(regex: re.Pattern, html: str, what: str) -> str:
-    match = regex.search(html)
-    if not match:
-        raise FlowError(f"no {what} in the page:\n{html[:2000]}")
-    return unescape(match.group(1))
-
-
-def _callback(resp: requests.Response) -> CallbackResult:
-    location = resp.headers["Location"]
-    query = parse_qs(urlsplit(location).query, keep_blank_values=True)
-    return CallbackResult(location, {k: v[0] for k, v in query.items()})
-
-
 def login(session: requests.Session, page: requests.Response, username: str,
           password: str) -> requests.Response:
     """Submit the login form shown in ``page``; returns the (unfollowed) response."""
-    html = page.text
-    start = _START.search(html)
-    data = {"username": username, "pw": password, "csrf_token": _field(_CSRF, html, "csrf_token")}
-    if start:
-        data["startURL"] = unescape(start.group(1))
-    base = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
-    return session.post(base + "/", data=data, allow_redirects=False, timeout=30)
+    return ScriptedBrowser(session=session, timeout=30).login(page, username, password)
 
 
 def authorize(orgs, client_id: str, redirect_uri: str = DEFAULT_CALLBACK, org: str = "B", *,
@@ -148,22 +125,15 @@ def authorize(orgs, client_id: str, redirect_uri: str = DEFAULT_CALLBACK, org: s
 def follow(s: requests.Session, url: str, username: str, password: str,
            decision: str = "allow") -> CallbackResult:
     """Open an authorize URL as built, log in if asked, answer the consent page if shown;
-    return the redirect to the callback (not followed)."""
-    resp = s.get(url, allow_redirects=False, timeout=30)
-    if resp.status_code == 200 and 'name="pw"' in resp.text:
-        resp = login(s, resp, username, password)
-        if resp.status_code not in (302, 303):
-            raise FlowError(f"login failed: {resp.status_code}\n{resp.text[:2000]}")
-        resp = s.get(urljoin(resp.url, resp.headers["Location"]), allow_redirects=False,
-                     timeout=30)
-    if resp.status_code == 200 and 'id="consent_form"' in resp.text:
-        action = urljoin(resp.url, _field(_CONSENT_ACTION, resp.text, "consent form"))
-        resp = s.post(action, data={"csrf_token": _field(_CSRF, resp.text, "csrf_token"),
-                                    "decision": decision}, allow_redirects=False, timeout=30)
-    if resp.status_code != 302:
-        raise FlowError(f"expected a redirect to the callback, got {resp.status_code}:\n"
-                        f"{resp.text[:2000]}")
-    return _callback(resp)
+    return the redirect to the callback (not followed). The pages are driven by
+    ``localorg.ScriptedBrowser``, the project's one form-driving implementation."""
+    try:
+        location = ScriptedBrowser(session=s, timeout=30).authorize(url, username, password,
+                                                                    decision)
+    except ScriptedLoginError as exc:
+        raise FlowError(f"expected a redirect to the callback: {exc}") from None
+    query = parse_qs(urlsplit(location).query, keep_blank_values=True)
+    return CallbackResult(location, {k: v[0] for k, v in query.items()})
 
 
 def exchange_code(orgs, app, code: str, verifier: str | None,

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from helpers.localorg.store import sha256
+from localorg.store import sha256
 from tests.localorg.flow import get_tokens
 
 VERSION = "v66.0"

@@ -20,10 +20,10 @@ import pytest
 import requests
 from cryptography import x509
 
-from helpers import localorg
-from helpers.localorg.runtime import open_runtime
-from helpers.localorg.tls import ensure_tls
-from helpers.localorg.workshop.expose import DEFAULT_BIND, Exposure, expose
+import localorg
+from localorg.runtime import open_runtime
+from localorg.tls import ensure_tls
+from localorg.workshop.expose import DEFAULT_BIND, Exposure, expose
 from tests.conftest import REPO, free_port_base, start_server, stop_server
 from tests.localorg.flow import DEFAULT_CALLBACK, authorize, get_tokens
 
@@ -32,7 +32,7 @@ CREATE = "/services/apexrest/createAccountRecord"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "helpers.localorg", *args], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "localorg", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -234,7 +234,7 @@ def test_learner_repr_hides_credentials(tmp_path):
 
 def test_b36_demo_users_log_in_only_from_the_trainers_machine(tmp_path):
     """Their passwords are public: an exposed server refuses them from other addresses."""
-    from helpers.localorg.web import create_app
+    from localorg.app import create_app
 
     rt = open_runtime(tmp_path, free_port_base())
     expose(rt, Exposure("127.0.0.1", "127.0.0.1"))
@@ -261,7 +261,7 @@ def test_b36_demo_users_log_in_only_from_the_trainers_machine(tmp_path):
 
 def test_b36_banner_warns_and_prints_the_urls_and_the_room_key(tmp_path):
     base = free_port_base()
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.localorg", "serve", "--data",
+    proc = subprocess.Popen([sys.executable, "-m", "localorg", "serve", "--data",
                              str(tmp_path), "--port-base", str(base), "--seed", "rehearsal",
                              *EXPOSE], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)

@@ -26,7 +26,7 @@ def make_user(orgs, org: str = "B", password: str = "Right-pass-1") -> dict[str,
     n = store.one("SELECT count(*) AS n FROM users")["n"]
     username = f"throwaway{n}-{time.monotonic_ns()}@org-{org.lower()}.localorg.test"
     user_id = "005" + f"{n:012d}"[-12:]
-    from helpers.localorg.ids import to18
+    from localorg.ids import to18
     with store.tx() as db:
         db.execute("INSERT INTO users(id, org_id, username, password_hash, first_name, last_name,"
                    " email, created_at) VALUES(?,?,?,?,?,?,?,?)",

@@ -32,9 +32,9 @@ import pytest
 import requests
 
 from helpers.http import make_session
-from helpers.localorg.web.proxy import PrefixFromProxy, relative_reference
 from helpers.oauth import AuthorizationFlow, CallbackListener, OAuthClient, TrustPolicy
 from helpers.tutorial.remote import listen_address
+from localorg.web.proxy import PrefixFromProxy, relative_reference
 from tests.conftest import REPO, wait_until
 
 BASE = "/user/ada/"

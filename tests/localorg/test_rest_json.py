@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from helpers.localorg.web import MAX_BODY_BYTES
+from localorg.web import MAX_BODY_BYTES
 from tests.localorg.rest_api import VERSION, rest_client, stored_count
 
 JSON = {"Content-Type": "application/json"}

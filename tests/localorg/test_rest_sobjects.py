@@ -10,7 +10,7 @@ from urllib.parse import quote_plus
 
 from simple_salesforce import format_soql
 
-from helpers.localorg.ids import to18
+from localorg.ids import to18
 from tests.localorg.rest_api import VERSION, rest_client, stored_count
 
 NOT_FOUND = [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import localorg
+import localorg
 from tests.conftest import start_server, stop_server
 from tests.localorg.flow import authorize, exchange_code, get_tokens, pkce_pair
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers import localorg
-from helpers.localorg import config, ids
+import localorg
+from localorg import config, ids
 from tests.conftest import REPO, free_port_base, start_server, stop_server
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "helpers.localorg", *args], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "localorg", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -54,8 +54,8 @@ def test_login_host_is_plain_http_on_loopback(orgs):
 
 def test_every_listener_binds_loopback_only(tmp_path):
     """B-36: nothing listens on other interfaces unless explicitly asked to."""
-    from helpers.localorg.runtime import open_runtime
-    from helpers.localorg.server import build_servers
+    from localorg.runtime import open_runtime
+    from localorg.server import build_servers
 
     rt = open_runtime(tmp_path, 40000)
     servers = build_servers(rt)

@@ -16,12 +16,12 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
-from helpers.localorg import config, ids
-from helpers.localorg.rest.records import insert_record
-from helpers.localorg.setup.app_manager import SCOPE_CHOICES
-from helpers.localorg.setup.apps import SUPPORTED_SCOPES, NewApp
-from helpers.localorg.store import sha256
-from helpers.localorg.web.sessions import cookie_name
+from localorg import config, ids
+from localorg.apps import SUPPORTED_SCOPES, NewApp
+from localorg.rest.records import insert_record
+from localorg.setup.app_manager import SCOPE_CHOICES
+from localorg.store import sha256
+from localorg.web.sessions import cookie_name
 from tests.localorg.flow import get_tokens
 
 HOME = "/lightning/setup/SetupOneHome/home"

@@ -14,8 +14,8 @@ import requests
 
 from helpers import tutorial
 from helpers.errors import ConfigurationError
-from helpers.localorg.demo_user import ScriptedBrowser
 from helpers.tutorial.remote import detect, direct_callback, listen_address
+from localorg import ScriptedBrowser
 from tests.localorg.test_proxy_prefix import BASE, StandInProxy, browser_flow
 
 

@@ -14,16 +14,17 @@ from contextlib import redirect_stdout
 import pytest
 import requests
 
-from helpers import localorg, tutorial
+import localorg
+from helpers import tutorial
 from helpers.errors import (
     AuthorizationDenied,
     AuthorizationError,
     ConfigurationError,
     StateMismatchError,
 )
-from helpers.localorg.demo_user import ScriptedBrowser
 from helpers.oauth import AuthorizationFlow, AuthorizedSession, parse_callback_url, verify_signature
 from helpers.tutorial.dryrun import free_ports
+from localorg import ScriptedBrowser
 
 
 @pytest.fixture

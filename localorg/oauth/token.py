@@ -16,7 +16,7 @@ from .errors import GRANT_TYPE_UNSUPPORTED, SalesforceOAuthError
 from .server import server
 
 FORM = "application/x-www-form-urlencoded"
-log = logging.getLogger("helpers.localorg")
+log = logging.getLogger("localorg")
 
 
 def _json_errors(view):

@@ -2,14 +2,20 @@
 
 One shared server process serves every notebook kernel. From a notebook::
 
-    from helpers import localorg
+    import localorg
     orgs = localorg.ensure_running()      # starts it once, reuses it afterwards
     orgs.login_url, orgs.ca_bundle, orgs.orgs["B"]["instance_url"]
     app = localorg.create_app("Tutorial app", ["http://localhost:1717/OauthRedirect"])
     learners = localorg.add_learners(20)  # workshops: users + an app per learner
     localorg.stop()
 
-The same is available on the command line: ``python -m helpers.localorg --help``.
+This module is the package's whole public API: the tutorial, the benchmarks and the
+client-side tests use nothing else (``lint-imports`` checks it). Besides start/stop it
+offers the administration a trainer or a demonstration needs (:mod:`localorg.admin`:
+apps, learners, expiring a token, API usage, injected faults) and
+:class:`ScriptedBrowser`, the demo user who clicks through the login and consent pages.
+
+The same is available on the command line: ``python -m localorg --help``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,12 +34,42 @@ import requests
 from filelock import FileLock
 
 from . import config
+from .admin import (
+    AppCredentialsError,
+    add_learners,
+    api_usage,
+    check_app_credentials,
+    clear_faults,
+    create_app,
+    data_path,
+    expire_access_token,
+    expire_code,
+    inject_fault,
+    set_api_usage,
+    stored_records,
+)
+from .apps import AppSettingsError, NewApp
+from .config import (
+    DATA_ENV,
+    DEFAULT_DATA_DIR,
+    DEFAULT_PORT_BASE,
+    DEMO_USERS,
+    PORT_BASE_ENV,
+    DemoUser,
+    free_port_base,
+    ports,
+)
+from .demo_user import ScriptedBrowser, ScriptedLoginError
 from .server import state_path
-from .setup.apps import AppSettingsError, NewApp
 from .workshop.learners import Learner, LearnerError
 
-__all__ = ["LocalOrgInfo", "LocalOrgError", "AppSettingsError", "NewApp", "ensure_running",
-           "info", "stop", "create_app", "Learner", "LearnerError", "add_learners"]
+__all__ = ["AppCredentialsError", "AppSettingsError", "DATA_ENV", "DEFAULT_DATA_DIR",
+           "DEFAULT_PORT_BASE", "DEMO_USERS", "PORT_BASE_ENV", "ports", "DemoUser", "Learner",
+           "LearnerError", "LocalOrgError", "LocalOrgInfo", "NewApp", "ScriptedBrowser",
+           "ScriptedLoginError", "add_learners", "api_usage", "check_app_credentials",
+           "clear_faults", "create_app", "data_path", "ensure_running", "expire_access_token",
+           "expire_code", "free_port_base", "info", "inject_fault", "set_api_usage", "stop",
+           "stored_records"]
 
 START_TIMEOUT = 60.0
 
@@ -131,7 +166,7 @@ def ensure_running(data_dir: str | os.PathLike[str] | None = None, port_base: in
             return running
         base = config.port_base(port_base)
         log_path = data / "server.log"
-        cmd = [sys.executable, "-m", "helpers.localorg", "serve", "--data", str(data),
+        cmd = [sys.executable, "-m", "localorg", "serve", "--data", str(data),
                "--port-base", str(base)]
         if seed is not None:
             cmd += ["--seed", str(seed)]
@@ -175,47 +210,3 @@ def stop(data_dir: str | os.PathLike[str] | None = None, timeout: float = 15.0) 
         time.sleep(0.05)
     raise LocalOrgError(f"the local orgs (pid {pid}) did not stop within {timeout:.0f} s")
 
-
-def create_app(name: str, callback_urls: list[str] | str, org: str = "B",
-               scopes: str = "api refresh_token", *, require_pkce: bool = True,
-               require_secret: bool = True, require_secret_refresh: bool = True,
-               refresh_rotation: bool = False,
-               data_dir: str | os.PathLike[str] | None = None) -> NewApp:
-    """Create an External Client App in a local org; returns its consumer key and secret.
-
-    Works whether or not the server is running (it writes to the org's database).
-    """
-    from .runtime import open_runtime
-    from .setup.apps import create_app as _create
-
-    data = config.data_dir(data_dir)
-    rt = open_runtime(data, config.port_base(None), with_tls=False)
-    urls = [callback_urls] if isinstance(callback_urls, str) else list(callback_urls)
-    return _create(rt, org, name, urls, scopes, require_secret=require_secret,
-                   require_secret_refresh=require_secret_refresh, require_pkce=require_pkce,
-                   refresh_rotation=refresh_rotation)
-
-
-def add_learners(learners: int | Sequence[str | tuple[str, str | None]],
-                 callback_urls: Sequence[str] | str | None = None,
-                 scopes: str = "api refresh_token", *,
-                 data_dir: str | os.PathLike[str] | None = None) -> list[Learner]:
-    """Create workshop learners: a user and an app in ORG A and in ORG B for each.
-
-    ``learners`` is a count (names "Learner NN") or a list of names or ``(name, email)``
-    pairs. Returns their credentials (shown once); works while the server runs::
-
-        for learner in localorg.add_learners(3):
-            learner.org_b_username, learner.org_b_password, learner.client_id
-    """
-    from .runtime import open_runtime
-    from .workshop.learners import DEFAULT_CALLBACK
-    from .workshop.learners import add_learners as _add
-
-    if isinstance(learners, int):
-        roster: list[tuple[str | None, str | None]] = [(None, None)] * learners
-    else:
-        roster = [(x, None) if isinstance(x, str) else (x[0], x[1]) for x in learners]
-    urls = [callback_urls] if isinstance(callback_urls, str) else list(callback_urls or [])
-    rt = open_runtime(config.data_dir(data_dir), config.port_base(None), with_tls=False)
-    return _add(rt, roster, urls or [DEFAULT_CALLBACK], scopes)

@@ -23,7 +23,8 @@ from typing import TextIO
 from werkzeug.security import generate_password_hash
 
 from .. import ids
-from ..setup.apps import DEFAULT_SCOPES, create_app, validate_callback, validate_scopes
+from ..apps import DEFAULT_SCOPES, create_app, validate_callback, validate_scopes
+from ..config import PASSWORD_METHOD
 from ..store import now, register_schema
 
 SCHEMA = """
@@ -121,8 +122,6 @@ def add_learners(rt, roster: Sequence[tuple[str | None, str | None]],
     Settings are checked before anything is created; each learner is created in one
     transaction (both users, the app and the room's row, or nothing).
     """
-    from ..runtime import PASSWORD_METHOD  # runtime imports this module for its schema
-
     if not 1 <= len(roster) <= MAX_LEARNERS:
         raise LearnerError(f"add between 1 and {MAX_LEARNERS} learners at a time")
     callbacks = [validate_callback(u) for u in callback_urls if u.strip()] or [DEFAULT_CALLBACK]

@@ -16,11 +16,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, request
 
+from ..apps import AppSettingsError, create_app
 from ..store import callback_urls
 from ..web.pages import render
 from ..web.sessions import check_csrf, csrf_token
 from .access import requires_org_user
-from .apps import AppSettingsError, create_app
 
 BASE = "/lightning/setup/ExternalClientAppManager"
 

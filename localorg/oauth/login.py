@@ -19,7 +19,7 @@ from ..web.context import host_org
 from ..web.pages import render
 from ..workshop.expose import demo_login_refused
 
-log = logging.getLogger("helpers.localorg")
+log = logging.getLogger("localorg")
 
 BAD_LOGIN = ("Please check your username and password. If you still can't log in, "
              "contact your Salesforce administrator.")
@@ -70,7 +70,7 @@ def _throttled_page(retry_after: int, start_url: str | None):
     minutes = max(1, round(retry_after / 60))
     html, _, headers = login_page(start_url, status=429, error=(
         f"Too many failed logins for this username. Wait about {minutes} minute(s) and try "
-        "again, or use another demo user (python -m helpers.localorg status lists them)."))
+        "again, or use another demo user (python -m localorg status lists them)."))
     return html, 429, {**headers, "Retry-After": str(retry_after)}
 
 

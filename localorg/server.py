@@ -17,13 +17,13 @@ from pathlib import Path
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+from .app import create_app
 from .runtime import LOOPBACK, LocalOrg, open_runtime
-from .web import create_app
 from .workshop.expose import Exposure, banner, expose, ready_info
 
 STATE_FILE = "server.json"
 THREADS_PER_HOST = 40  # 100 learners at once on 2 cores (see bench/)
-log = logging.getLogger("helpers.localorg")
+log = logging.getLogger("localorg")
 
 
 def state_path(data_dir: Path) -> Path:
@@ -63,7 +63,7 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
         where = f" of {exposure.bind}" if exposure else ""
         print(f"error: cannot listen on the local org ports{where} {sorted(rt.ports.values())} "
               f"({exc}).\n"
-              "Another server may be running: `python -m helpers.localorg status`, or pick other "
+              "Another server may be running: `python -m localorg status`, or pick other "
               "ports with --port-base N.", file=sys.stderr)
         return 2
 

@@ -1,18 +1,16 @@
-"""What every host shares: the Flask app factory, sessions, security headers, pages."""
+"""The WSGI app of one host: the parts (oauth, rest, setup, workshop) composed on ``web``.
+
+This module is the composition root: it imports every part, and no part imports it, so
+the parts depend on ``web`` (sessions, pages, proxy) and never on each other's apps.
+"""
 
 from __future__ import annotations
-
-import logging
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import proxy, sessions
-from .pages import error_page
-
-MAX_BODY_BYTES = 4 * 1024 * 1024  # larger bodies get 413 before they are read (B-28)
-
-log = logging.getLogger("helpers.localorg")
+from .web import MAX_BODY_BYTES, log, proxy, sessions
+from .web.pages import error_page
 
 
 def _is_api_path(path: str) -> bool:
@@ -28,21 +26,21 @@ def create_app(runtime, host: str) -> Flask:
     # silently by requests and hide client bugs).
     app.url_map.strict_slashes = False
 
-    from ..oauth import blueprint as oauth_blueprint
+    from .oauth import blueprint as oauth_blueprint
     app.register_blueprint(oauth_blueprint(host))
     if host != "login":
-        from ..rest import blueprint as rest_blueprint
-        from ..setup import blueprint as setup_blueprint
+        from .rest import blueprint as rest_blueprint
+        from .setup import blueprint as setup_blueprint
         app.register_blueprint(rest_blueprint(host))
         app.register_blueprint(setup_blueprint(host))
     if host == "login" and runtime.login_tls:
         # serve --expose: /trust, /localorg-ca.pem and the trainer's room page (workshop/)
-        from ..workshop.room import blueprint as workshop_blueprint
+        from .workshop.room import blueprint as workshop_blueprint
         app.register_blueprint(workshop_blueprint())
 
     @app.get("/_localorg/status")
     def _status():
-        # Lets helpers.localorg.info() check that this port is our server, for this data folder.
+        # Lets localorg.info() check that this port is our server, for this data folder.
         return jsonify({"ok": True, "host": host, "data_dir": str(runtime.data_dir)})
 
     app.after_request(sessions.apply_cookie)

@@ -125,7 +125,7 @@ def banner(rt, exposure: Exposure, room_key: str) -> str:
         "                 (show it on the projector: learners compare it before trusting)\n"
         f"  room page    : {info['room_url']}?key={room_key}\n"
         "                 (trainer only; a new key at every start)\n"
-        "Learners' credentials: python -m helpers.localorg add-learners --data "
+        "Learners' credentials: python -m localorg add-learners --data "
         f"{rt.data_dir} --count N --out handout.csv\n"
         + ("WARNING: this data folder was created with --seed, so every password, secret, "
            "token and the room key can be derived from the seed: fine for a rehearsal, not "

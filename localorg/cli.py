@@ -1,13 +1,13 @@
 """Command line of the local orgs (trainers and tests use it; keep it stable).
 
-    python -m helpers.localorg serve [--data DIR] [--port-base N] [--seed S] [--json]
+    python -m localorg serve [--data DIR] [--port-base N] [--seed S] [--json]
                                      [--expose [--host NAME_OR_IP] [--bind ADDR]]
-    python -m helpers.localorg add-learners --data DIR (--count N | --csv FILE)
+    python -m localorg add-learners --data DIR (--count N | --csv FILE)
                                      [--callback URL ...] [--out FILE]
-    python -m helpers.localorg create-app --data DIR --org B --name NAME --callback URL ...
-    python -m helpers.localorg status [--data DIR] [--json]
-    python -m helpers.localorg stop [--data DIR]
-    python -m helpers.localorg reset [--data DIR]
+    python -m localorg create-app --data DIR --org B --name NAME --callback URL ...
+    python -m localorg status [--data DIR] [--json]
+    python -m localorg stop [--data DIR]
+    python -m localorg reset [--data DIR]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .store import DB_NAME
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m helpers.localorg",
+    p = argparse.ArgumentParser(prog="python -m localorg",
                                 description="Local stand-in for two Salesforce orgs "
                                             "(tutorial only, not for production).")
     sub = p.add_subparsers(dest="command", required=True)
@@ -153,7 +153,7 @@ def _add_learners(args: argparse.Namespace, data) -> int:
     import os
 
     from . import add_learners
-    from .setup.apps import AppSettingsError
+    from .apps import AppSettingsError
     from .workshop.learners import LearnerError, read_roster, write_handout
 
     out = None

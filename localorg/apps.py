@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .. import ids
-from ..store import now, sha256
+from . import ids
+from .store import now, sha256
 
 # Scopes an External Client App can be given on the local orgs (Salesforce has more).
 SUPPORTED_SCOPES = ("api", "refresh_token", "offline_access", "id", "openid", "profile",

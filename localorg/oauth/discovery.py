@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from ..setup.apps import SUPPORTED_SCOPES
+from ..apps import SUPPORTED_SCOPES
 
 
 def discovery_view():

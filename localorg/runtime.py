@@ -10,12 +10,11 @@ from typing import Any
 from werkzeug.security import generate_password_hash
 
 from . import config, ids
+from .config import PASSWORD_METHOD
 from .store import Store, now
 from .tls import TlsFiles, ensure_tls
 
 LOOPBACK = "127.0.0.1"
-# Demo-strength password hashing: fast enough for 100 simultaneous learners on 2 cores.
-PASSWORD_METHOD = "pbkdf2:sha256:60000"  # noqa: S105 (a hash method name, not a password)
 
 
 def _load_schemas() -> None:
@@ -60,7 +59,7 @@ class LocalOrg:
         return row["key"] if row else None
 
     def info(self) -> dict[str, Any]:
-        """What ``serve --json`` prints and ``helpers.localorg.info()`` returns."""
+        """What ``serve --json`` prints and ``localorg.info()`` returns."""
         orgs = {}
         for org in self.store.orgs():
             users = [
@@ -98,7 +97,7 @@ def open_runtime(data_dir: Path, port_base: int, seed: str | None = None,
     elif seed is not None and str(seed) != stored_seed:
         raise ValueError(
             f"the data folder {data_dir} was created with another seed; "
-            "run `python -m helpers.localorg reset` first or use another --data folder"
+            "run `python -m localorg reset` first or use another --data folder"
         )
     rng = ids.Rng(stored_seed or None, store.next_counter if stored_seed else None)
     runtime = LocalOrg(Path(data_dir), port_base, store, rng,

@@ -1,12 +1,18 @@
 """A scripted learner: completes the local orgs' real login and consent pages over HTTP.
 
-Used where no person is at the keyboard (CI, trainers' dry runs, benchmarks). It
-reads the same HTML forms a browser shows, sends the same fields (including the
-CSRF token), and stops at the redirect to the client's callback URL, which it
-returns instead of following: the caller's callback handling does the rest.
+Used where no person is at the keyboard (CI, trainers' dry runs, benchmarks, the
+test-suite). It reads the same HTML forms a browser shows, sends the same fields
+(including the CSRF token), and stops at the redirect to the client's callback URL,
+which it returns instead of following: the caller's callback handling does the rest.
+It is the project's one form-driving implementation: the tutorial's scripted mode and
+the tests both use it, through ``localorg.ScriptedBrowser``.
 
     user = ScriptedBrowser(ca_bundle=orgs.ca_bundle)
     callback_url = user.authorize(flow_url, "ben@org-b.localorg.test", "orgB-demo-pass-1")
+
+Pass ``session=`` to keep cookies across logins (a second authorization then skips the
+login page, and the consent page when the app was approved already), as a browser does.
+It is an HTTP client with no server code, so it needs only ``requests``.
 """
 
 from __future__ import annotations
@@ -73,11 +79,14 @@ class _PageParser(HTMLParser):
 class ScriptedBrowser:
     """Drives authorize → login → consent like a browser would, without JavaScript."""
 
-    def __init__(self, ca_bundle: str | None = None, timeout: float = 15.0):
-        self.http = requests.Session()
-        self.http.trust_env = False  # the local CA must not be overridden by REQUESTS_CA_BUNDLE
-        if ca_bundle:
-            self.http.verify = ca_bundle
+    def __init__(self, ca_bundle: str | None = None, timeout: float = 15.0, *,
+                 session: requests.Session | None = None):
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # the local CA must not be overridden by REQUESTS_CA_BUNDLE
+            if ca_bundle:
+                session.verify = ca_bundle
+        self.http = session
         self.timeout = timeout
 
     def authorize(self, authorize_url: str, username: str, password: str,
@@ -85,6 +94,7 @@ class ScriptedBrowser:
         """Return the callback URL (with ``code`` or ``error``) the pages redirect to."""
         local = _origin(authorize_url)
         response = self.http.get(authorize_url, allow_redirects=False, timeout=self.timeout)
+        logged_in = False
         for _ in range(MAX_STEPS):
             if response.is_redirect:
                 target = urljoin(response.url, response.headers["Location"])
@@ -96,6 +106,10 @@ class ScriptedBrowser:
             page.feed(response.text)
             form = next((f for f in page.forms if "pw" in f.fields), None)
             if form is not None:
+                if logged_in:  # the login page again: the password was refused
+                    raise ScriptedLoginError(f"login refused at {_without_query(response.url)}: "
+                                             + " ".join(page.text)[:400])
+                logged_in = True
                 form.fields.update(username=username, pw=password)
                 response = self._submit(response.url, form, None)
                 continue
@@ -106,6 +120,17 @@ class ScriptedBrowser:
                                          f"{_without_query(response.url)}: {said}")
             response = self._submit(response.url, form, _choice(form, decision))
         raise ScriptedLoginError(f"no callback after {MAX_STEPS} pages")
+
+    def login(self, page: requests.Response, username: str, password: str) -> requests.Response:
+        """Submit the login form shown in ``page`` once; return the answer, not followed
+        (one step, for tests that look at each answer of the flow)."""
+        parser = _PageParser()
+        parser.feed(page.text)
+        form = next((f for f in parser.forms if "pw" in f.fields), None)
+        if form is None:
+            raise ScriptedLoginError(f"no login form at {_without_query(page.url)}")
+        form.fields.update(username=username, pw=password)
+        return self._submit(page.url, form, None)
 
     def _submit(self, page_url: str, form: _Form, button: tuple[str, str, str] | None):
         data = dict(form.fields)

@@ -7,13 +7,16 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT / ".localorg"
 DEFAULT_PORT_BASE = 8700
 DATA_ENV = "LOCALORG_DATA"
 PORT_BASE_ENV = "LOCALORG_PORT_BASE"
 
 ORG_KEYS = ("A", "B")
+
+# Demo-strength password hashing: fast enough for 100 simultaneous learners on 2 cores.
+PASSWORD_METHOD = "pbkdf2:sha256:60000"  # noqa: S105 (a hash method name, not a password)
 
 
 @dataclass(frozen=True)

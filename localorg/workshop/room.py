@@ -139,7 +139,7 @@ def ca_file():
 
 
 def blueprint() -> Blueprint:
-    """Routes of the login host of an exposed server (``web.create_app`` registers it)."""
+    """Routes of the login host of an exposed server (``app.create_app`` registers it)."""
     bp = Blueprint("workshop", __name__)
     bp.add_url_rule("/trust", "trust", trust_page, methods=["GET"])
     bp.add_url_rule("/localorg-ca.pem", "ca", ca_file, methods=["GET"])
