@@ -7,7 +7,7 @@ All of them derive from :class:`SalesforceOAuthError`, so a notebook can catch o
     except SalesforceOAuthError as exc:
         print(exc)          # a sentence a learner can act on, never a secret
 
-Rule for this module (checklist A-28): messages, ``args`` and attributes carry error
+Rule for this module (security.md A-28): messages, ``args`` and attributes carry error
 codes, descriptions from Salesforce, variable names, ports and URLs without query
 strings - never a code, token, verifier or client secret.
 """
@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 # What a Salesforce OAuth error code usually means on the tutorial's path, and the fix.
-# Keys are the `error` values Salesforce sends (facts §1.4, §2.4); a few are refined by
-# the error_description in `explain()`.
+# Keys are the `error` values Salesforce sends (Salesforce Help, "OAuth 2.0 Authorization
+# Errors", and answers observed in public bug reports); a few are refined by the
+# error_description in `explain()`.
 EXPLANATIONS: dict[str, str] = {
     "redirect_uri_mismatch": (
         "the callback URL must match the app's Callback URL exactly (scheme, host, port, "
@@ -173,7 +174,8 @@ class ReauthRequired(SalesforceOAuthError):
 
 
 class ApiError(SalesforceOAuthError):
-    """A REST call failed; carries Salesforce's ``errorCode`` and ``message`` (facts §5.5)."""
+    """A REST call failed; carries Salesforce's ``errorCode`` and ``message`` (REST API
+    Developer Guide, "Status Codes and Error Responses")."""
 
     def __init__(self, status: int, error_code: str, message: str) -> None:
         self.status = status

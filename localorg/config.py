@@ -28,7 +28,7 @@ class DemoUser:
     last_name: str
 
 
-# Obviously fake credentials (checklist B-36): the local orgs accept them on loopback only.
+# Obviously fake credentials (security.md B-36): the local orgs accept them on loopback only.
 DEMO_USERS = (
     DemoUser("A", "ada@org-a.localorg.test", "orgA-demo-pass-1", "Ada", "Admin"),
     DemoUser("B", "ben@org-b.localorg.test", "orgB-demo-pass-1", "Ben", "Builder"),

@@ -3,7 +3,7 @@ the tutorial's notebook skeleton.
 
 Outputs are committed on purpose (nbval compares them), so they are checked like code: every
 token-shaped or key-shaped value in an output must come from the seeded local orgs that
-``make notebooks`` runs against (checklist A-28: secrets never in logs or saved outputs).
+``make notebooks`` runs against (security.md A-28: secrets never in logs or saved outputs).
 """
 
 from __future__ import annotations

@@ -52,12 +52,13 @@ if TYPE_CHECKING:
 __all__ = ["API_VERSION", "ApiSession", "OrgClient", "connect", "connect_org_a",
            "org_a_client", "parse_limit_info"]
 
-API_VERSION = "67.0"  # Summer '26 (facts §5.1); simple-salesforce would default to 59.0
+API_VERSION = "67.0"  # Summer '26 (REST API Versions page); simple-salesforce would default to 59.0
 LIMIT_HEADER = "Sforce-Limit-Info"
 
 
 def parse_limit_info(header: str | None) -> tuple[int, int] | None:
-    """``(used, limit)`` from ``Sforce-Limit-Info: api-usage=18/5000`` (facts §5.6).
+    """``(used, limit)`` from ``Sforce-Limit-Info: api-usage=18/5000`` (REST API
+    Developer Guide, Sforce-Limit-Info header page).
 
     >>> parse_limit_info("api-usage=18/5000; per-app-api-usage=17/250(appName=x)")
     (18, 5000)

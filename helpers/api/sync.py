@@ -7,8 +7,9 @@
     sync_accounts(sf_a, sf_b).created          # a rerun creates nothing (A-35) -> 0
 
 Each batch is one ``PATCH composite/sobjects/Account/Source_Id__c`` (sObject Collections
-upsert, ``allOrNone: false``, facts §7.2): one API call for up to 200 records, each
-record created or updated by its ORG A Id, so rerunning updates instead of duplicating.
+upsert, ``allOrNone: false``; REST API Developer Guide, sObject Collections): one API
+call for up to 200 records, each record created or updated by its ORG A Id, so rerunning
+updates instead of duplicating.
 :func:`sync_one_by_one` is the post's one-call-per-record pattern, for comparison.
 
 Retries (A-34), exactly:

@@ -69,7 +69,7 @@ def complete_callback(flow: AuthorizationFlow, query: str) -> AuthorizationGrant
     if not code:
         raise CallbackError("the callback has neither a code nor an error: make sure the "
                             "whole address was copied, then start the login again")
-    return flow.grant(code)  # parse_qs already turned %3D%3D into == (facts §1.3)
+    return flow.grant(code)  # parse_qs turned %3D%3D into ==; Help: the code arrives URL-encoded
 
 
 def parse_callback_url(flow: AuthorizationFlow, url: str) -> AuthorizationGrant:

@@ -159,7 +159,8 @@ class OAuthClient:
 
     def _post(self, path: str, form: dict[str, str]) -> requests.Response:
         headers = {}
-        # Revocation needs no client authentication on Salesforce (facts §3.2).
+        # Revocation needs no client authentication on Salesforce (Salesforce Mobile SDK
+        # guide, "Revoking OAuth Tokens").
         if self._client_secret and path == TOKEN_PATH:
             if self.client_auth == "client_secret_basic":
                 # RFC 6749 §2.3.1: form-encode id and secret before base64.
@@ -365,11 +366,12 @@ class AuthorizedSession:
         return response.json()
 
     def identity(self) -> dict[str, Any]:
-        """The identity URL (``id``): user, org and API URLs of this token (facts §3.5)."""
+        """The identity URL (``id``): user, org and API URLs of this token (Salesforce Mobile
+        SDK guide, "Using Identity URLs")."""
         return self._json(self.token.id_url)
 
     def userinfo(self) -> dict[str, Any]:
-        """OpenID Connect UserInfo on the login host (facts §3.4)."""
+        """OpenID Connect UserInfo on the login host (Salesforce Help, UserInfo endpoint)."""
         return self._json(self.client.login_url + USERINFO_PATH)
 
     def logout(self) -> bool:

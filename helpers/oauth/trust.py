@@ -1,4 +1,4 @@
-"""Which hosts may receive a bearer token or a client secret (checklist A-19, A-26).
+"""Which hosts may receive a bearer token or a client secret (security.md A-19, A-26).
 
 Salesforce's token response names the host to call next (``instance_url``, ``id``).
 Before any secret goes there, the URL is parsed and checked - never matched by prefix::

@@ -1,6 +1,7 @@
-"""``/services/oauth2/authorize``: validation order, login, consent, code (facts §1).
+"""``/services/oauth2/authorize``: validation order, login, consent, code (Salesforce Help,
+"OAuth 2.0 Web Server Flow for Web App Integration").
 
-Order (checklist B-02): the client and its redirect URI are checked first and any
+Order (security.md B-02): the client and its redirect URI are checked first and any
 problem with them is an HTML error page with no redirect. Only then do errors go
 back to the callback with ``error``, ``error_description`` and ``state``.
 The consent form posts to this same URL, so every check runs again on the POST.
@@ -71,7 +72,7 @@ def authorize_view():
         return authorize_error_page(*REDIRECT_MISMATCH)
     host = current_app.config["LOCALORG_HOST"]
     if host != "login" and client.org_id != host_org()["id"]:
-        return authorize_error_page(*APP_NOT_INSTALLED)  # another org's app (facts §4.6)
+        return authorize_error_page(*APP_NOT_INSTALLED)  # another org's app (KA 005132365)
     state = args.get("state") or None
     # 3. Everything else goes back to the client (B-04, B-05).
     repeated = [k for k in args if len(args.getlist(k)) > 1]
@@ -91,7 +92,7 @@ def authorize_view():
 
     # 4. The user: log in (again with prompt=login), then only users of the app's org.
     user = load_user(sessions.current_user_id() or "")
-    immediate = args.get("immediate") == "true"  # facts §1.2: no page may be shown
+    immediate = args.get("immediate") == "true"  # no page may be shown (Developer Guide)
     if immediate and (user is None or "login" in _prompts()):
         return redirect_error(redirect_uri, *IMMEDIATE_FAILED, state)
     if user is None or "login" in _prompts():

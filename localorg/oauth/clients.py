@@ -56,7 +56,8 @@ class Client:
         return redirect_uri in self.callback_urls  # byte-identical (B-01)
 
     def get_allowed_scope(self, scope: str | None) -> str:
-        # UNCONFIRMED (facts §1.2): without a scope parameter the app's scopes are granted.
+        # UNCONFIRMED (the Developer Guide's web server flow page does not say): without a
+        # scope parameter the app's scopes are granted.
         if not scope:
             return " ".join(self.scopes)
         requested = list(dict.fromkeys(scope.split()))

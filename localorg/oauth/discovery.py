@@ -1,4 +1,5 @@
-"""``/.well-known/openid-configuration`` for this host (facts §3.6), limited to what we serve.
+"""``/.well-known/openid-configuration`` for this host, limited to what we serve; modelled on
+https://login.salesforce.com/.well-known/openid-configuration.
 
 No ``registration_endpoint`` (no dynamic registration); ID tokens are RS256 with keys at
 ``/id/keys`` like Salesforce. ``code_challenge_methods_supported`` is our addition (Salesforce's

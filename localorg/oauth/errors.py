@@ -2,7 +2,7 @@
 
 Token-style errors are Authlib ``OAuth2Error`` objects (JSON 400 bodies). At the
 authorize endpoint an error goes back to the client's callback only once the client
-and its redirect URI are known to be valid (checklist B-02); before that the browser
+and its redirect URI are known to be valid (security.md B-02); before that the browser
 gets an HTML error page and no ``Location`` header.
 """
 
@@ -15,7 +15,8 @@ from flask import redirect
 
 from ..web.pages import error_page
 
-# Texts observed on the wire (salesforce-oauth-facts.md §1.4, §2.4, §3.1).
+# Texts observed on the wire, as quoted in public bug reports (docs/security.md, section 6);
+# the codes are those of Salesforce Help, "OAuth 2.0 Authorization Errors".
 CLIENT_ID_INVALID = ("invalid_client_id", "client identifier invalid")
 CLIENT_CREDENTIALS_INVALID = ("invalid_client", "invalid client credentials")
 REDIRECT_MISMATCH = ("redirect_uri_mismatch", "redirect_uri must match configuration")
@@ -24,7 +25,8 @@ APP_NOT_INSTALLED = ("invalid_client", "app must be installed into org")
 GRANT_TYPE_UNSUPPORTED = ("unsupported_grant_type", "grant type not supported")
 CODE_EXPIRED = ("invalid_grant", "expired authorization code")
 TOKEN_EXPIRED = ("invalid_grant", "expired access/refresh token")
-# UNCONFIRMED (facts §2.3): Salesforce support calls a mismatch "Invalid Code Verifier";
+# UNCONFIRMED: the Developer Guide's web server flow page says invalid_request for a
+# mismatch; Salesforce support calls it "Invalid Code Verifier" (n8n issue 32421);
 # we answer invalid_grant for a missing, wrong or unexpected verifier (RFC 7636 §4.6).
 VERIFIER_INVALID = ("invalid_grant", "invalid code verifier")
 DENIED = ("access_denied", "end-user denied authorization")

@@ -3,8 +3,9 @@
 RS256 with one RSA key per data folder (``<data>/oauth/id_token_key.pem``, mode 0600),
 created on first use. Like Salesforce, the token endpoint returns ``id_token`` only when
 the granted scope includes ``openid``; we do so on the authorization-code grant only
-(whether Salesforce adds one on refresh is UNCONFIRMED, facts §3.1). Lifetime: 2 minutes
-(our choice; Salesforce's app setting is configurable).
+(whether Salesforce adds one on refresh is UNCONFIRMED: "Understanding the OAuth Refresh
+Token Process" does not say). Lifetime: 2 minutes (our choice; Salesforce's app setting
+is configurable).
 """
 
 from __future__ import annotations

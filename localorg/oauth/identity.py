@@ -1,7 +1,8 @@
 """The identity URL ``/id/<orgId>/<userId>`` and OIDC ``/services/oauth2/userinfo``.
 
 Both take the access token from ``Authorization: Bearer`` or, as Salesforce documents
-for these two endpoints only (facts §3.4, §3.5), an ``oauth_token`` parameter.
+for these two endpoints only (Salesforce Help, UserInfo endpoint; Mobile SDK guide,
+"Using Identity URLs"), an ``oauth_token`` parameter.
 A missing or bad token is 401; another user's identity URL is 403.
 """
 
@@ -112,7 +113,7 @@ def userinfo_view():
     c = _claims(user)
     updated = datetime.fromtimestamp(user["created_at"], tz=timezone.utc)
     return jsonify({
-        "sub": identity_url(token.org_id, token.user_id),  # UNCONFIRMED, facts §3.4
+        "sub": identity_url(token.org_id, token.user_id),  # UNCONFIRMED; Help UserInfo page checked
         "user_id": token.user_id,
         "organization_id": token.org_id,
         "preferred_username": c["username"],

@@ -1,6 +1,6 @@
 """Authorization codes and tokens: tables, and the lookup the REST API uses.
 
-Only SHA-256 hashes of codes and tokens are stored (checklist B-20/B-33): a copy of
+Only SHA-256 hashes of codes and tokens are stored (security.md B-20/B-33): a copy of
 the database does not hand out working credentials.
 """
 

@@ -36,7 +36,7 @@ class SalesforceAuthorizationServer(AuthorizationServer):
 
     def handle_response(self, status_code, payload, headers):
         if isinstance(payload, dict):
-            # Flask's json sorts keys; Salesforce's token body has a fixed order (facts §2.2).
+            # Flask's json sorts keys; Salesforce's token body has a fixed order (observed).
             payload = json.dumps(payload)
         resp = Response(payload, status=status_code, headers=headers)
         resp.headers["Cache-Control"] = "no-store"  # B-21, on success and error alike

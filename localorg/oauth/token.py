@@ -1,8 +1,8 @@
 """``/services/oauth2/token``, ``/revoke`` and ``/introspect``: HTTP checks, then Authlib.
 
 Salesforce answers a body that is not form-encoded (e.g. JSON) with
-``unsupported_grant_type`` (facts §2.1, §2.4). Client credentials in the URL are
-refused (RFC 6749 §2.3.1, B-19).
+``unsupported_grant_type`` (observed: github.com/omniphx/forrest/issues/145). Client
+credentials in the URL are refused (RFC 6749 §2.3.1, B-19).
 """
 
 from __future__ import annotations

@@ -29,12 +29,12 @@ def _b64(raw: bytes) -> str:
 
 
 def new_code() -> str:
-    """``aPrx`` + 416 random bits, ending in ``==`` like observed codes (facts §1.3)."""
+    """``aPrx`` + 416 random bits, ending in ``==`` like real codes quoted in bug reports."""
     return "aPrx" + _b64(_rt().rng.bytes("auth_code", 52))
 
 
 def new_access_token(org_id: str) -> str:
-    """``<15-char org id>!AQ...`` with 512 random bits (facts §2.2)."""
+    """``<15-char org id>!AQ...`` with 512 random bits (the shape of real session ids)."""
     return ids.to15(org_id) + "!AQ" + _b64(_rt().rng.bytes("access_token", 64)).rstrip("=")
 
 
@@ -43,12 +43,13 @@ def new_refresh_token() -> str:
 
 
 def identity_url(org_id: str, user_id: str) -> str:
-    """The ``id`` field: always on the login host, like login.salesforce.com (facts §2.2)."""
+    """The ``id`` field: always on the login host, as observed with login.salesforce.com."""
     return f"{_rt().login_url}/id/{org_id}/{user_id}"
 
 
 def signature(client_secret: str, id_url: str, issued_at: str) -> str:
-    """base64(HMAC-SHA256(key=client secret, msg=id + issued_at)) (facts §2.2)."""
+    """base64(HMAC-SHA256(key=client secret, msg=id + issued_at)): the ``signature`` of
+    "Understanding the Web Server OAuth Authentication Flow" (REST API Developer Guide)."""
     digest = hmac.new(client_secret.encode(), (id_url + issued_at).encode(), hashlib.sha256)
     return base64.b64encode(digest.digest()).decode()
 
@@ -100,7 +101,7 @@ def save_token(token: dict, request) -> None:
     """Store hashes of the new tokens, linked to their refresh token and authorization code.
 
     If the code was replayed while this response was being made, the tokens are stored
-    already revoked (the replay revoked the grant, checklist B-14).
+    already revoked (the replay revoked the grant, security.md B-14).
     """
     rt = _rt()
     issued = int(token["issued_at"]) / 1000
@@ -171,7 +172,8 @@ def find_token(value: str | None, kind: str | None = None) -> TokenRecord | None
 
 
 def revoke(token: TokenRecord) -> None:
-    """Revoke a token; a refresh token takes its access tokens with it (facts §3.2)."""
+    """Revoke a token; a refresh token takes its access tokens with it (Salesforce Mobile
+    SDK guide, "Revoking OAuth Tokens")."""
     ts = time.time()
     with _rt().store.tx() as db:
         db.execute("UPDATE oauth_tokens SET revoked_at=? WHERE (id=? OR refresh_id=?)"

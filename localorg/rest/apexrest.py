@@ -2,8 +2,8 @@
 
 Each service mimics its Apex class (the real classes are in ``sfdx/``): URL mappings
 are case-sensitive, an exact mapping wins over the longest ``/*`` wildcard, and
-``/createAccountRecord/*`` also matches ``/createAccountRecord`` (facts §6.1). Apex
-REST error bodies list ``errorCode`` before ``message``.
+``/createAccountRecord/*`` also matches ``/createAccountRecord`` (Apex Developer Guide,
+"RestResource Annotation"). Apex REST error bodies list ``errorCode`` before ``message``.
 """
 
 from __future__ import annotations

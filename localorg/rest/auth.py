@@ -2,8 +2,10 @@
 
 Salesforce counts every authenticated REST and Apex REST call against the org's rolling
 24-hour allocation, reports it in ``Sforce-Limit-Info: api-usage=N/M`` and answers 403
-``REQUEST_LIMIT_EXCEEDED`` once it is used up (facts §5.6, §7.5). The counter is kept
-in per-minute buckets, so a check is one small indexed sum.
+``REQUEST_LIMIT_EXCEEDED`` once it is used up (REST API Developer Guide: "Status Codes and
+Error Responses" and the Sforce-Limit-Info header page; Salesforce Developer Limits and
+Allocations Quick Reference). The counter is kept in per-minute buckets, so a check is one
+small indexed sum.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def authenticate(store: Store, org: dict) -> Caller:
     if token is None or token.org_id != org["id"]:
         raise _unauthorized()
     if not token.allows_api():
-        # Salesforce answers 401 here (facts §5.5), not RFC 6750's 403 insufficient_scope.
+        # Salesforce answers 401 here (observed, B-27), not RFC 6750's 403 insufficient_scope.
         raise _unauthorized(SCOPE_MISSING, "insufficient_scope")
     limit = int(org["api_limit"])
     used, counted = _count_call(store, org["id"], limit)

@@ -1,7 +1,7 @@
 """sObject Collections: ``composite/sobjects`` create, update, upsert, delete, retrieve.
 
 Up to 200 records per call (each call counts as one API request). Results come in
-request order; their errors use ``statusCode`` (facts §5.3). With ``allOrNone`` any
+request order; their errors use ``statusCode`` (observed). With ``allOrNone`` any
 failure rolls the whole call back and the other records report
 ``ALL_OR_NONE_OPERATION_ROLLED_BACK``; the HTTP status is 200 either way.
 """

@@ -1,7 +1,8 @@
 """Salesforce's REST error envelope: a JSON array of ``{"message", "errorCode"[, "fields"]}``.
 
 Handlers raise :class:`ApiError`; the blueprint turns it into the response, so every
-failure a client can hit has Salesforce's shape (facts §5.5) and never a traceback.
+failure a client can hit has Salesforce's shape (REST API Developer Guide, "Status Codes
+and Error Responses") and never a traceback.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from flask import Response
 
 JSON_TYPE = "application/json;charset=UTF-8"
 
-# Texts observed on the wire (salesforce-oauth-facts.md §5.5, §5.6).
+# Texts from "Status Codes and Error Responses" (REST API Developer Guide) and observed.
 SESSION_INVALID = "Session expired or invalid"
 SCOPE_MISSING = ("This session is not valid for use with the specified REST API endpoint. "
                  "One of the following scopes is required: Manage user data via APIs, "
@@ -57,5 +58,5 @@ def json_response(body, status: int = 200) -> Response:
 
 
 def save_error(code: str, message: str, fields: list[str] | None = None) -> dict:
-    """An error inside a SaveResult: sObject Collections use ``statusCode`` (facts §5.3)."""
+    """An error inside a SaveResult: sObject Collections use ``statusCode`` (observed)."""
     return {"statusCode": code, "message": message, "fields": fields or []}

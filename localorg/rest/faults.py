@@ -1,4 +1,4 @@
-"""Fault injection for client tests (checklist B-35): make the REST API fail on purpose.
+"""Fault injection for client tests (security.md B-35): make the REST API fail on purpose.
 
 A row of ``rest_faults`` makes the next ``remaining`` matching requests of an org fail
 with ``status`` (plus ``Retry-After: retry_after`` when set). By default the request is
@@ -13,7 +13,8 @@ insert rows through the store::
 
 ``path_prefix`` is matched against the request path, ``method`` (NULL: any) against the
 HTTP method. Off by default: the table is empty and only tests write to it. The error
-codes and texts of 5xx/429 answers are UNCONFIRMED (facts §5.5 lists those unsourced).
+codes and texts of 5xx/429 answers are UNCONFIRMED (checked: REST API Developer Guide,
+"Status Codes and Error Responses"; its entries after 405 are not confirmed).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Strict JSON request bodies (checklist B-29).
+"""Strict JSON request bodies (security.md B-29).
 
 Python's ``json.loads`` accepts ``NaN``/``Infinity``, keeps the last of duplicate keys
 and raises ``UnicodeDecodeError`` or ``RecursionError`` instead of ``JSONDecodeError``

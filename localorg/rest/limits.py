@@ -1,4 +1,5 @@
-"""``GET limits/``: the org's daily API allocation and a few other limits (facts §5.6)."""
+"""``GET limits/``: the org's daily API allocation and a few other limits (REST API
+Developer Guide, Limits resource)."""
 
 from __future__ import annotations
 

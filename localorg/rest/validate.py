@@ -42,7 +42,7 @@ _JSON_KINDS = {dict: "START_OBJECT", list: "START_ARRAY", str: "VALUE_STRING",
 
 
 def _type_error(field: Field, value: Any, java_type: str) -> JsonBodyError:
-    # Salesforce's message echoes the value; we leave it out (checklist B-30).
+    # Salesforce's message echoes the value; we leave it out (security.md B-30).
     kind = _JSON_KINDS.get(type(value), "VALUE")
     return JsonBodyError(f"Cannot deserialize instance of {java_type} from {kind} value for "
                          f"field {field.name} or request may be missing a required field")

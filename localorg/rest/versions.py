@@ -2,7 +2,8 @@
 
 Salesforce still serves every version from 31.0 (Summer '14) on, and simple-salesforce
 1.12.10 calls v59.0 unless told otherwise, so the local orgs accept 31.0 to 67.0
-(Summer '26) and list them all, oldest first, like ``/services/data/`` does (facts §5.1).
+(Summer '26) and list them all, oldest first, like ``/services/data/`` does (REST API
+Developer Guide, Versions).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def all_versions() -> list[dict]:
 
 def resolve(segment: str) -> str | None:
     """``v66.0`` (or ``latest``) to the canonical ``vNN.0``; None for an unknown version."""
-    if segment == "latest":  # facts §5.1: the alias of the newest version
+    if segment == "latest":  # the alias of the newest version (REST API Versions page)
         return f"v{NEWEST}.0"
     m = _VERSION_RE.match(segment)
     if m and OLDEST <= int(m.group(1)) <= NEWEST:

@@ -26,8 +26,10 @@ BASE = "/lightning/setup/ExternalClientAppManager"
 
 # One checkbox per Salesforce scope option: (form value, label in Setup, scopes it grants).
 # Salesforce groups scopes the same way ("Perform requests at any time" grants both
-# refresh_token and offline_access). The api / refresh_token / openid labels are quoted in
-# facts §4.4; the others follow Salesforce's Setup wording as we know it (UNCONFIRMED).
+# refresh_token and offline_access). The api / refresh_token / openid labels are those of
+# Salesforce's External Client App guides (e.g. hosted MCP servers guide, "Create an
+# External Client App"); the others follow Salesforce's Setup wording as we know it
+# (UNCONFIRMED).
 SCOPE_CHOICES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("api", "Manage user data via APIs (api)", ("api",)),
     ("refresh_token", "Perform requests at any time (refresh_token, offline_access)",
@@ -50,9 +52,10 @@ class AppForm:
     contact_email: str = ""
     callback_urls: str = ""
     scope_choices: list[str] = field(default_factory=lambda: ["api", "refresh_token"])
-    # Defaults: both secrets and PKCE required. Facts §4.2 only implies the secret defaults
-    # (Salesforce tells SPAs to *deselect* them); PKCE on by default is our choice (§4.1
-    # UNCONFIRMED), because the tutorial teaches PKCE.
+    # Defaults: both secrets and PKCE required. Salesforce only implies the secret defaults
+    # (its headless identity guide tells SPAs to *deselect* them); PKCE on by default is
+    # our choice (UNCONFIRMED: Salesforce Help's PKCE and External Client Apps pages do not
+    # say), because the tutorial teaches PKCE.
     require_secret: bool = True
     require_secret_refresh: bool = True
     require_pkce: bool = True

@@ -1,7 +1,7 @@
 """Browser sessions and CSRF protection for the HTML pages of every host.
 
 Server-side sessions: the cookie holds a random id, SQLite holds its SHA-256 hash,
-the logged-in user and the CSRF token (checklist B-07, B-10). Cookies are per host
+the logged-in user and the CSRF token (security.md B-07, B-10). Cookies are per host
 (browsers share cookies between ports of one host, so each host uses its own name).
 """
 

@@ -1,4 +1,4 @@
-"""``serve --expose``: one shared pair of local orgs for a room (checklist B-36).
+"""``serve --expose``: one shared pair of local orgs for a room (security.md B-36).
 
 Without ``--expose`` nothing changes: every listener binds 127.0.0.1 and the login host is
 plain HTTP. With it, the listeners bind ``--bind`` (default 0.0.0.0), URLs use ``--host``

@@ -1,4 +1,4 @@
-"""Building the authorization request: state, PKCE, the URL (checklist A-01 … A-06)."""
+"""Building the authorization request: state, PKCE, the URL (security.md A-01 … A-06)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The callback: parsing, the one-shot loopback listener (checklist A-02, A-03, A-07 … A-16)."""
+"""The callback: parsing, the one-shot loopback listener (security.md A-02, A-03, A-07 … A-16)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_pasted_url_yields_the_url_decoded_salesforce_code(encoded, decoded):
     flow = make_flow()
     url = f"http://localhost:1717/OauthRedirect?code={encoded}&state={state_of(flow)}"
     grant = parse_callback_url(flow, url)
-    assert grant.code == decoded  # %3D%3D -> == (facts §1.3)
+    assert grant.code == decoded  # %3D%3D -> == (codes arrive URL-encoded)
     assert grant.redirect_uri == "http://localhost:1717/OauthRedirect"
 
 

@@ -1,5 +1,5 @@
 """Error explanations, masking in reprs and transcripts, static transport checks
-(checklist A-25, A-28)."""
+(security.md A-25, A-28)."""
 
 from __future__ import annotations
 

@@ -237,7 +237,7 @@ def test_refused_refresh_drops_the_refresh_token_and_asks_for_login_A22(orgs):
     _, settings, client, transcript = setup(orgs)
     _, grant = login(orgs, settings)
     token = client.exchange_code(grant)
-    client.revoke(token.refresh_token)  # takes the access token along (facts §3.2)
+    client.revoke(token.refresh_token)  # takes the access token along (Mobile SDK guide)
     api = AuthorizedSession(client, token)
     with pytest.raises(ReauthRequired, match="log in again"):
         api.identity()

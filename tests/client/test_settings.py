@@ -1,4 +1,4 @@
-"""Settings from the environment and .env (checklist A-28, A-31)."""
+"""Settings from the environment and .env (security.md A-28, A-31)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Token endpoint client against Salesforce's wire format, including misbehaving servers
-(checklist A-17 … A-20, A-25 … A-27, A-33). Normal paths: see test_integration.py."""
+(security.md A-17 … A-20, A-25 … A-27, A-33). Normal paths: see test_integration.py."""
 
 from __future__ import annotations
 

@@ -1,11 +1,15 @@
-"""Real Salesforce payloads (salesforce-oauth-facts.md §1.3, §1.4, §2.2, §2.4, §3.1, §8).
+"""Real Salesforce payloads, from public sources (named per constant below; docs/security.md,
+section 6, lists them).
 
 They pin the parsers to the wire format Salesforce actually sends.
 """
 
 from __future__ import annotations
 
-# §1.3 / §8: observed callbacks; codes are URL-encoded and end in %3D%3D or %3D.
+# Observed callbacks (github.com/SalesforceCommerceCloud/b2c-crm-sync/issues/16,
+# github.com/dufoli/Salesforce-Inspector-Advanced/issues/291, and a decoded code from
+# github.com/gravityplus/Gravity-Forms-Salesforce/issues/272); codes are URL-encoded and
+# end in %3D%3D or %3D (Salesforce Help says to URL-decode the code).
 CODE_ENCODED = ("aPrxGfV7WpWWFnEHqst_Stl_FyuCAgbsneQ6zSM2DJPi228_A_tXCg8ztb1cPKimwp8ENHaGvg"
                 "%3D%3D")
 CODE_DECODED = "aPrxGfV7WpWWFnEHqst_Stl_FyuCAgbsneQ6zSM2DJPi228_A_tXCg8ztb1cPKimwp8ENHaGvg=="
@@ -13,10 +17,13 @@ CODE_ONE_PAD_ENCODED = ("aPrxsFoCW6g04LBqyud5JHoXzmp29bW_q4KQhQd1LDjtdh9oqVHqUlC
                         "SF7pF_GHqKZugIWMLXc73NaZ8A%3D")
 CODE_WITH_DOT = "aPrx82nMYNwxhssbu18miXqdGJ2xZVN4oT2tFg_2QqhFseIQiY8SEUVlSVeEeTiEq1fPkRo.ag=="
 
-# §1.4: the denial redirect (form-encoded spaces).
+# The denial redirect (form-encoded spaces), as observed in public code that talks to
+# Salesforce (error code: Salesforce Help, "OAuth 2.0 Authorization Errors").
 DENIED_QUERY = "error=access_denied&error_description=end-user+denied+authorization"
 
-# §2.2: the docs-style token response (signature verified below with a known secret).
+# The docs-style token response (Salesforce's documentation sample values, as copied in
+# gist.github.com/dieffrei/8d95709f6d9f8dc93a7d19faaa5cd2ec; signature verified below with a
+# known secret).
 TOKEN_RESPONSE_DOCS = {
     "id": "https://login.salesforce.com/id/00Dx0000000BV7z/005x00000012Q9P",
     "issued_at": "1278448832702",
@@ -26,7 +33,8 @@ TOKEN_RESPONSE_DOCS = {
                      "9ye6PE3Ds1eQz3z8jr3W7_VbWmEu4Q8TVGSTHxs"),
 }
 
-# §2.4 token error bodies, all HTTP 400.
+# Token error bodies, all HTTP 400, as observed (e.g. github.com/omniphx/forrest/issues/169,
+# /184, /145; github.com/restforce/restforce/issues/338, /81).
 TOKEN_ERRORS = {
     "reused_code": {"error": "invalid_grant", "error_description": "expired authorization code"},
     "auth_failure": {"error": "invalid_grant", "error_description": "authentication failure"},
@@ -41,10 +49,12 @@ TOKEN_ERRORS = {
                         "error_description": "expired access/refresh token"},
 }
 
-# §3.1 refresh response shape (no refresh_token unless rotation is on).
+# Refresh response shape (no refresh_token unless rotation is on): REST API Developer
+# Guide, "Understanding the OAuth Refresh Token Process"; Salesforce Help, refresh token flow.
 REFRESH_RESPONSE_KEYS = ["access_token", "signature", "scope", "instance_url", "id",
                          "token_type", "issued_at"]
 
-# §8: REST call with an expired token.
+# REST call with an expired token (REST API Developer Guide, "Status Codes and Error
+# Responses").
 EXPIRED_SESSION_BODY = [{"message": "Session expired or invalid",
                          "errorCode": "INVALID_SESSION_ID"}]

@@ -1,4 +1,4 @@
-"""``serve --expose``: one shared pair of orgs for a room (checklist B-36, B-10), and learners.
+"""``serve --expose``: one shared pair of orgs for a room (security.md B-36, B-10), and learners.
 
 Every server here binds 127.0.0.1 (``--bind 127.0.0.1``) and is reached on 127.0.0.1 only.
 """

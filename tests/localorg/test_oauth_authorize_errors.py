@@ -196,7 +196,7 @@ def test_pkce_optional_when_the_app_does_not_require_it(orgs):
 
 
 def test_challenge_without_method_is_taken_as_s256(orgs):
-    """Our choice (facts §1.2 UNCONFIRMED): an absent method with a challenge means S256."""
+    """Our choice (UNCONFIRMED, Developer Guide silent): a challenge with no method is S256."""
     app = orgs.create_app()
     verifier, challenge = pkce_pair()
     code = authorize(orgs, app.client_id, code_challenge=challenge,

@@ -25,7 +25,7 @@ TOKEN_KEYS = ["access_token", "refresh_token", "signature", "scope", "instance_u
 def test_full_flow_returns_salesforce_shaped_token(orgs):
     app = orgs.create_app(scopes="api refresh_token")
     resp_tokens = get_tokens(orgs, app)
-    assert list(resp_tokens) == TOKEN_KEYS  # Salesforce's key order, no expires_in (facts §2.2)
+    assert list(resp_tokens) == TOKEN_KEYS  # Salesforce's key order (observed), no expires_in
     org_id = orgs.info["orgs"]["B"]["org_id"]
     assert resp_tokens["access_token"].startswith(org_id[:15] + "!AQ")
     assert len(resp_tokens["access_token"].split("!", 1)[1]) >= 86  # >= 128 random bits (B-21)
@@ -59,7 +59,7 @@ def test_offline_access_scope_also_gives_a_refresh_token(orgs):
 
 
 def test_missing_scope_means_the_apps_scopes(orgs):
-    """UNCONFIRMED (facts §1.2): without ``scope`` the app's configured scopes are granted."""
+    """UNCONFIRMED (Developer Guide silent): without ``scope`` the app's scopes are granted."""
     app = orgs.create_app(scopes="api refresh_token id")
     assert get_tokens(orgs, app, scope=None)["scope"] == "api refresh_token id"
 
@@ -71,7 +71,7 @@ def test_narrower_scope_is_granted_as_asked(orgs):
 
 
 def test_code_looks_like_salesforces_and_is_url_encoded(orgs):
-    """facts §1.3: ``aPrx`` prefix, base64 alphabet with ``_`` and ``.``, ``==`` as %3D%3D."""
+    """As observed: ``aPrx`` prefix, base64 alphabet with ``_`` and ``.``, ``==`` as %3D%3D."""
     app = orgs.create_app()
     _, challenge = pkce_pair()
     result = authorize(orgs, app.client_id, code_challenge=challenge, state="abc 123/+")
@@ -172,7 +172,7 @@ def test_org_a_flow_for_an_org_a_app(orgs):
 
 
 def test_user_of_another_org_gets_app_must_be_installed_page(orgs):
-    """facts §1.4/§4.6: ORG A's user authorizing ORG B's app: error page, no redirect."""
+    """KA 005132365: ORG A's user authorizing ORG B's app: error page, no redirect."""
     app = orgs.create_app(org="B")
     s = orgs.session()
     page = s.get(authorize_url(orgs, app.client_id, code_challenge=pkce_pair()[1]), timeout=10)
@@ -269,7 +269,7 @@ def test_third_party_client_requests_oauthlib_with_pkce(orgs):
 
 
 def test_immediate_true_fails_without_login_or_approval(orgs):
-    """facts §1.2/§1.4: ``immediate=true`` never shows a page: immediate_unsuccessful."""
+    """Developer Guide: ``immediate=true`` never shows a page: immediate_unsuccessful."""
     app = orgs.create_app()
     s = orgs.session()
     url = authorize_url(orgs, app.client_id, code_challenge=pkce_pair()[1], immediate="true")

@@ -1,4 +1,4 @@
-"""Identity URL /id/<org>/<user> (facts §3.5), userinfo (§3.4), discovery (§3.6)."""
+"""Identity URL /id/<org>/<user>, userinfo, discovery (sources: docs/security.md, section 6)."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def test_discovery_document_per_host(orgs, host):
 
 
 def test_id_token_with_openid_scope_verifies_against_the_published_keys(orgs):
-    """facts §2.2: ``id_token`` (RS256, keys at /id/keys) only when ``openid`` is granted."""
+    """``id_token`` (RS256, keys at /id/keys, per Salesforce's discovery document) with openid."""
     app = orgs.create_app(scopes="api openid")
     tok = get_tokens(orgs, app, host="B", nonce="n-0S6_WzA2Mj")
     assert list(tok)[:4] == ["access_token", "signature", "scope", "id_token"]

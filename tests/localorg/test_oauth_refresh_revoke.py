@@ -1,5 +1,5 @@
-"""Refresh (facts §3.1, B-23), revocation (facts §3.2, Salesforce not RFC 7009: see B-25
-notes) and introspection (RFC 7662)."""
+"""Refresh (B-23), revocation (Salesforce's behaviour, not RFC 7009: see B-25 in
+docs/security.md) and introspection (RFC 7662)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_refresh_returns_a_new_access_token_and_no_refresh_token(orgs, app):
     resp = refresh(orgs, app, tok["refresh_token"])
     assert resp.status_code == 200
     body = resp.json()
-    assert list(body) == REFRESH_KEYS  # facts §3.1: no refresh_token without rotation
+    assert list(body) == REFRESH_KEYS  # Salesforce Help: no refresh_token without rotation
     assert body["access_token"] != tok["access_token"]
     assert body["scope"] == tok["scope"] and body["id"] == tok["id"]
     assert resp.headers["Cache-Control"] == "no-store"
@@ -107,7 +107,7 @@ def test_access_token_is_not_a_refresh_token(orgs, app):
 
 
 def test_rotation_returns_a_new_refresh_token_and_kills_the_old_one(orgs):
-    """facts §3.1 rotation; B-23: reusing a rotated-out token revokes the whole grant."""
+    """Rotation (Salesforce Help); B-23: reusing a rotated-out token revokes the whole grant."""
     app = orgs.create_app(refresh_rotation=True)
     tok = get_tokens(orgs, app)
     first = refresh(orgs, app, tok["refresh_token"]).json()
@@ -138,7 +138,7 @@ def test_revoke_access_token_with_post_form(orgs, app):
 def test_revoke_refresh_token_revokes_its_access_tokens(orgs, app):
     tok = get_tokens(orgs, app)
     later = refresh(orgs, app, tok["refresh_token"]).json()
-    # GET ?token= like Salesforce's Mobile SDK (facts §3.2), on an instance host.
+    # GET ?token= like Salesforce's Android Mobile SDK (OAuth2.java), on an instance host.
     resp = orgs.session().get(orgs.instance_url("B") + REVOKE,
                               params={"token": tok["refresh_token"]}, timeout=10)
     assert resp.status_code == 200
@@ -157,7 +157,7 @@ def test_revoke_with_token_in_query_of_a_post(orgs, app):
 
 
 def test_revoke_unknown_or_already_revoked_token_is_400_invalid_token(orgs, app):
-    """Salesforce (facts §3.2) answers 400; RFC 7009 / B-25 would say 200. We follow Salesforce."""
+    """Salesforce answers 400 (Mobile SDK guide); RFC 7009 says 200; we follow Salesforce (B-25)."""
     s = orgs.session()
     resp = s.post(orgs.login_url + REVOKE, data={"token": "nope"}, timeout=10)
     assert resp.status_code == 400 and resp.json()["error"] == "invalid_token"

@@ -168,7 +168,7 @@ def test_code_bound_to_redirect_uri_even_if_registered(orgs):
     "+" * 43, "/" * 50,        # not in the unreserved alphabet
 ])
 def test_code_is_bound_to_the_pkce_challenge(orgs, app, verifier):
-    """B-18 (our choice, facts §2.3 UNCONFIRMED): invalid_grant / invalid code verifier."""
+    """B-18 (our choice; Salesforce's answer UNCONFIRMED): invalid_grant / invalid code verifier."""
     code, right = new_code(orgs, app)
     assert_error(post(orgs, code_form(app, code, verifier)), "invalid_grant",
                  "invalid code verifier")
@@ -269,7 +269,7 @@ def test_get_is_not_allowed(orgs):
     {"data": {"code": "x"}},
 ])
 def test_unsupported_grant_type_and_non_form_bodies(orgs, kwargs):
-    """facts §2.4: JSON bodies, wrong content type, unknown or missing grant type."""
+    """As observed on Salesforce: JSON bodies, wrong content type, unknown or missing grant type."""
     assert_error(post(orgs, **kwargs), "unsupported_grant_type", "grant type not supported")
 
 

@@ -132,7 +132,7 @@ def test_token_of_the_other_org_is_401_B27(orgs):
 
 
 def test_token_without_api_scope_is_401_B27(orgs):
-    """Salesforce answers 401 INVALID_SESSION_ID (facts §5.5), not RFC 6750's 403."""
+    """Salesforce answers 401 INVALID_SESSION_ID (observed, B-27), not RFC 6750's 403."""
     access = token(orgs, "B", scopes="id refresh_token")
     for resp in (_get(orgs, headers={"Authorization": f"Bearer {access}"}),
                  orgs.session().post(orgs.instance_url("B") +
@@ -166,7 +166,8 @@ def test_limit_reached_gives_403_request_limit_exceeded_B34(orgs):
     """B-34's limit switch: the org's stored 24-hour usage is moved to its limit.
 
     The other half of B-34 (429 + Retry-After) is not Salesforce behaviour for the REST API
-    (facts §5.6: no Retry-After), so the local orgs do not do it.
+    ("Status Codes and Error Responses" mentions no Retry-After), so the local orgs do not
+    do it.
     """
     api = rest_client(orgs, "A")
     try:

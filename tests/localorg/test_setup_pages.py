@@ -255,7 +255,7 @@ def test_create_app_through_the_form(orgs):
     shown = parse(r.text).text_by_id
     key, secret = shown["consumer-key"], shown["consumer-secret"]
     assert key.startswith("3MVG9") and re.fullmatch(r"[0-9A-F]{64}", secret)
-    assert "minutes" in r.text  # real orgs take minutes to propagate a new app (facts §1.4)
+    assert "minutes" in r.text  # real orgs take minutes to propagate a new app (observed)
 
     rows = app_rows(orgs, name)
     assert len(rows) == 1

@@ -2,7 +2,7 @@
 
 A client may introspect only tokens issued to itself; others, unknown, expired and
 revoked tokens all give ``{"active": false}``. The field set is RFC 7662's
-(Salesforce's exact set is UNCONFIRMED, facts §3.3).
+(Salesforce's exact set is UNCONFIRMED: its discovery document names only the endpoint).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""``/services/oauth2/revoke`` the way Salesforce does it (facts §3.2).
+"""``/services/oauth2/revoke`` the way Salesforce does it (Salesforce Mobile SDK guide,
+"Revoking OAuth Tokens").
 
-Deviations from RFC 7009 / checklist B-25, on purpose (Salesforce's behaviour):
+Deviations from RFC 7009 / security.md B-25, on purpose (Salesforce's behaviour):
 no client authentication; the token may come as a form field or as ``?token=``
 (GET, and simple-salesforce's POST with query parameters); an unknown token is
 400 ``invalid_token`` instead of 200.

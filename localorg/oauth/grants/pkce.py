@@ -1,6 +1,7 @@
 """PKCE (RFC 7636) with Salesforce's per-app "Require PKCE" setting; S256 only.
 
-Choices (facts §1.2 and §2.3 are UNCONFIRMED):
+Choices (UNCONFIRMED: the Developer Guide's web server flow page and Salesforce's
+discovery document settle neither the method nor the verifier errors):
 - a ``code_challenge`` without ``code_challenge_method`` is taken as S256 (Salesforce
   documents only SHA-256 challenges; many clients omit the method);
 - ``plain`` and unknown methods are refused with ``invalid_request`` (B-06);

@@ -2,7 +2,7 @@
 
 Without rotation Salesforce returns no new refresh token and the old one stays valid.
 With rotation each refresh token works once; presenting a rotated-out one revokes
-the whole grant (RFC 9700 §4.14.2, checklist B-23).
+the whole grant (RFC 9700 §4.14.2, security.md B-23).
 """
 
 from __future__ import annotations
