@@ -73,7 +73,14 @@ def ports(base: int) -> dict[str, int]:
 
 
 def free_port_base(count: int = 3) -> int:
-    """A port N such that N .. N+count-1 are all free on 127.0.0.1 (tests, benchmarks)."""
+    """A port N such that N .. N+count-1 are all free on 127.0.0.1 (tests, benchmarks).
+
+    Why not bind port 0 per host and publish the URLs: the three hosts sit on consecutive
+    ports by design. Learners, the handout of a workshop and the client's trust policy derive
+    all three origins from one number (``LOCALORG_PORT_BASE``), and the default 8700-8702
+    stays stable across restarts so bookmarks and saved apps keep working. The probe can
+    race with another process; the server then fails to bind and says which port to change.
+    """
     for _ in range(200):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))

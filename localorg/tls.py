@@ -4,6 +4,12 @@ Generated on first start under ``<data>/tls/``. Clients trust ``ca.pem`` explici
 (``requests`` ``verify=<ca.pem>``); nothing here ever disables verification.
 ``serve --expose --host NAME`` asks for NAME as an extra subject alternative name: the
 host certificate is reissued by the same CA, so learners trust the CA once.
+
+Why not ``trustme``: it makes throw-away CAs for test fixtures (named after trustme, valid
+until the year 3000, kept in memory). This CA is persisted, reused across restarts, and
+installed by learners and trainers in their browsers' trust stores, so it needs a bounded
+life (10 years; host certificates 397 days), a name that says "not for production", and
+private keys written 0600 from creation. ``cryptography`` does that in one screen.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from typing import Any
 
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
+from simple_salesforce.format import quote_soql_value
 
 from ..errors import ApiError, SalesforceOAuthError
 
@@ -65,14 +66,14 @@ class ApexFailure(ApiError):
 
 
 def soql_quote(text: str) -> str:
-    """A SOQL string literal for user text: quotes and backslashes escaped (A-36).
+    """A SOQL string literal for user text (A-36): simple-salesforce's ``quote_soql_value``,
+    which escapes every sequence of Salesforce's "Quoted String Escape Sequences" (SOQL and
+    SOSL Reference): backslash, both quotes, newline, return, tab, backspace, form feed.
 
     >>> soql_quote("x' OR Name != '")
     "'x\\\\' OR Name != \\\\''"
     """
-    escaped = str(text).replace("\\", "\\\\").replace("'", "\\'")
-    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return f"'{escaped}'"
+    return quote_soql_value(str(text))
 
 
 def _select(fields: Iterable[str]) -> str:

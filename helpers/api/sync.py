@@ -22,6 +22,12 @@ Retries (A-34), exactly:
 * 403 ``REQUEST_LIMIT_EXCEEDED``: never retried - the org's rolling 24-hour API
   allocation is used up, and retrying only burns what is left of it. The sync stops.
 * 401: refreshed once by the client's ``AuthorizedSession`` (A-21); other 4xx: not retried.
+
+Why this is written here rather than taken from urllib3's ``Retry`` or tenacity: urllib3
+(2.x) sleeps for any ``Retry-After`` however long, with no way to give up early, and
+would make the retries invisible to the :class:`SyncReport` that the notebook prints;
+tenacity would need the same custom wait and stop functions that :class:`RetryPolicy`
+is, for one loop of a dozen lines, plus a dependency a learner must install.
 """
 
 from __future__ import annotations

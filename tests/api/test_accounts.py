@@ -91,6 +91,10 @@ def test_a36_user_text_in_soql_is_escaped(clients):
     found = list(all_accounts(clients.sf_a, ["Id", "Name"], name="Back\\slash 'quoted' Ltd"))
     assert [a["Name"] for a in found] == ["Back\\slash 'quoted' Ltd"]
     assert set(found[0]) == {"Id", "Name"}  # no "attributes"
+    # simple-salesforce escapes double quotes too (\"): the local orgs' SOQL reads them back
+    clients.sf_a.Account.create({"Name": 'The "Quoted" Co'})
+    assert [a["Name"] for a in all_accounts(clients.sf_a, ["Name"], name='The "Quoted" Co')] \
+        == ['The "Quoted" Co']
 
 
 def test_a36_field_names_come_from_an_allow_list(clients):
