@@ -42,6 +42,15 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
             _stack.close()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Under pytest-xdist (`-n`, `--dist loadgroup`) the notebooks stay together on one worker,
+    # in name order: their committed outputs come from running 00..09 against one seeded server.
+    for item in items:
+        if _is_notebook(item):
+            item.add_marker(pytest.mark.xdist_group("notebooks"))
+
+
 def pytest_sessionfinish() -> None:
     _stack.close()
 
