@@ -35,7 +35,10 @@ from .errors import ConfigurationError, UntrustedInstanceError
 from .oauth.trust import LOOPBACK_NAMES, TrustPolicy, is_loopback_literal, origin
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_ENV_FILE = REPO_ROOT / ".env"
+# In a source checkout (`make` installs it editable) .env and the local orgs' data live in the
+# checkout; an installed copy (`pip install .`) reads ./.env and uses ~/.localorg.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
+DEFAULT_ENV_FILE = REPO_ROOT / ".env" if IN_CHECKOUT else Path(".env")
 TARGETS = ("local", "salesforce", "classroom")
 CA_BUNDLE_ENV = "SF_CA_BUNDLE"  # classroom only: the room's localorg-ca.pem
 DEFAULT_CALLBACK_URL = "http://localhost:1717/OauthRedirect"  # the Salesforce CLI's habit
@@ -44,7 +47,7 @@ DEFAULT_SALESFORCE_LOGIN_URL = "https://login.salesforce.com"
 # The local orgs' defaults, repeated here so the client helpers import without the server
 # (Flask, cheroot); tests/client/test_settings.py checks they match localorg/config.py.
 LOCALORG_DATA_ENV, LOCALORG_PORT_BASE_ENV = "LOCALORG_DATA", "LOCALORG_PORT_BASE"
-LOCALORG_DEFAULT_DATA_DIR = REPO_ROOT / ".localorg"
+LOCALORG_DEFAULT_DATA_DIR = (REPO_ROOT if IN_CHECKOUT else Path.home()) / ".localorg"
 LOCALORG_DEFAULT_PORT_BASE = 8700
 _FIX = "set it in .env (copy .env.example) or in the environment"
 _SCOPE = re.compile(r"^[A-Za-z0-9_:.\-]+$")
@@ -219,7 +222,7 @@ def _classroom_ca(raw: str | None, login_url: str) -> Path:
     if not raw:
         raise ConfigurationError(f"{CA_BUNDLE_ENV} is not set: with SF_TARGET=classroom the "
                                  f"room's CA file is required; {where}")
-    path = (REPO_ROOT / Path(raw).expanduser()).resolve()  # relative: to .env's folder
+    path = (DEFAULT_ENV_FILE.parent / Path(raw).expanduser()).resolve()  # relative: to .env
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -177,7 +177,8 @@ def ensure_running(data_dir: str | os.PathLike[str] | None = None, port_base: in
         else:
             kwargs["start_new_session"] = True  # outlives the kernel that started it
         with open(log_path, "ab") as log:
-            proc = subprocess.Popen(cmd, cwd=str(config.REPO_ROOT), stdin=subprocess.DEVNULL,
+            cwd = config.REPO_ROOT if config.IN_CHECKOUT else data
+            proc = subprocess.Popen(cmd, cwd=str(cwd), stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=log, **kwargs)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

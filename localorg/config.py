@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA_DIR = REPO_ROOT / ".localorg"
+# A source checkout (the tutorial's normal case, `make` installs it editable) keeps its data
+# in the checkout; an installed copy (`pip install .`) in the user's home, not site-packages.
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
+DEFAULT_DATA_DIR = (REPO_ROOT if IN_CHECKOUT else Path.home()) / ".localorg"
 DEFAULT_PORT_BASE = 8700
 DATA_ENV = "LOCALORG_DATA"
 PORT_BASE_ENV = "LOCALORG_PORT_BASE"
