@@ -7,6 +7,7 @@ setuptools checks what such an install gets, without downloading anything.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,8 +21,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_holds_both_packages_templates_and_no_tests(tmp_path: Path) -> None:
+    # Built from a copy: setuptools writes build/ next to the sources it builds.
+    source = tmp_path / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+    for name in ("helpers", "localorg", "tests", "bench", "tools", "notebooks"):
+        shutil.copytree(REPO / name, source / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--wheel-dir", str(tmp_path), str(REPO)],
+                    "--no-build-isolation", "--wheel-dir", str(tmp_path), str(source)],
                    check=True, capture_output=True, timeout=120)
     wheel = next(tmp_path.glob("*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
