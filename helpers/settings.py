@@ -44,8 +44,10 @@ CA_BUNDLE_ENV = "SF_CA_BUNDLE"  # classroom only: the room's localorg-ca.pem
 DEFAULT_CALLBACK_URL = "http://localhost:1717/OauthRedirect"  # the Salesforce CLI's habit
 DEFAULT_SCOPES = "api refresh_token"
 DEFAULT_SALESFORCE_LOGIN_URL = "https://login.salesforce.com"
-# The local orgs' defaults, repeated here so the client helpers import without the server
-# (Flask, cheroot); tests/client/test_settings.py checks they match localorg/config.py.
+# Where SF_TARGET=local finds the local orgs: the two environment variables the server reads,
+# with the same defaults. They are the whole contract between two packages that import
+# nothing from each other (the client must run without the server's dependencies);
+# tests/client/test_settings.py checks that both sides agree.
 LOCALORG_DATA_ENV, LOCALORG_PORT_BASE_ENV = "LOCALORG_DATA", "LOCALORG_PORT_BASE"
 LOCALORG_DEFAULT_DATA_DIR = (REPO_ROOT if IN_CHECKOUT else Path.home()) / ".localorg"
 LOCALORG_DEFAULT_PORT_BASE = 8700
