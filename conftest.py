@@ -51,12 +51,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("notebooks"))
 
 
-def pytest_sessionfinish() -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
     _stack.close()
+    workeroutput = getattr(session.config, "workeroutput", None)  # an xdist worker
+    if workeroutput is not None and "start" in _clock:
+        workeroutput["notebooks"] = (len(_files), _elapsed())
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent with -p no:xdist
+def pytest_testnodedown(node, error) -> None:  # noqa: ARG001  (xdist controller)
+    if "notebooks" in getattr(node, "workeroutput", {}):
+        _clock["reported"] = node.workeroutput["notebooks"]
+
+
+def _elapsed() -> float:
+    return _clock.get("end", time.monotonic()) - _clock["start"]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if "start" in _clock:
-        elapsed = _clock.get("end", time.monotonic()) - _clock["start"]
-        terminalreporter.write_line(f"notebooks: {len(_files)} executed by nbval in "
+    count, elapsed = _clock.get("reported") or ((len(_files), _elapsed()) if "start" in _clock
+                                                else (0, 0.0))
+    if count:
+        terminalreporter.write_line(f"notebooks: {count} executed by nbval in "
                                     f"{elapsed:.1f} s wall time (server start included)")
