@@ -58,7 +58,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["notebooks"] = (len(_files), _elapsed())
 
 
-@pytest.hookimpl(optionalhook=True)  # an xdist hook: absent with -p no:xdist
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest must not require it
 def pytest_testnodedown(node, error) -> None:  # noqa: ARG001  (xdist controller)
     if "notebooks" in getattr(node, "workeroutput", {}):
         _clock["reported"] = node.workeroutput["notebooks"]
