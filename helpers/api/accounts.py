@@ -190,7 +190,12 @@ def _apex_error(exc: SalesforceError, service: str) -> ApexFailure:
         isinstance(content[0], dict) else {}
     code = str(first.get("errorCode") or "UNKNOWN")
     message = str(first.get("message") or content)[:500]
-    if code == "JSON_PARSER_ERROR" or "JSONException" in message:
+    if "Invalid status code for HTTP response" in message:
+        why = (f"{service} set an HTTP status that Apex REST does not allow, so Salesforce "
+               "answered 500 instead (an old AccountUpsertService answered 207 for a partial "
+               "success). Its records may or may not have been saved: look in ORG B, then "
+               "deploy the current classes from sfdx/")
+    elif code == "JSON_PARSER_ERROR" or "JSONException" in message:
         why = (f"{service} could not read the JSON body (a real org may answer 500 "
                "APEX_ERROR System.JSONException for the same mistake)")
     elif code == "APEX_ERROR":
@@ -292,9 +297,12 @@ def upsert_accounts_via_apex(sf_b: Salesforce, accounts: Iterable[Mapping[str, A
                              all_or_none: bool = False) -> UpsertResult:
     """The improved service: upsert 1-200 Accounts by ``Source_Id__c`` with per-record results.
 
-    Each account needs ``Source_Id__c`` (ORG A's Id) and ``Name``. HTTP 200 (all saved),
-    207 (some failed) and 400 with results (all failed, or ``all_or_none`` rolled back)
-    return an :class:`UpsertResult`; a malformed request raises :class:`ApexFailure`.
+    Each account needs ``Source_Id__c`` (ORG A's Id) and ``Name``. HTTP 200 (at least one
+    saved: check ``failed``/``failures``, some may have failed) and 400 with results (all
+    failed, or ``all_or_none`` rolled back) return an :class:`UpsertResult`; a malformed
+    request raises :class:`ApexFailure`. There is no 207: Apex REST does not allow it
+    (Apex Reference Guide, RestResponse Class), so the results, not the status, say whether
+    every record was saved.
 
     >>> upsert_accounts_via_apex(sf_b, [account_payload(a, with_source_id=True)
     ...                                 for a in all_accounts(sf_a)]).created  # doctest: +SKIP
@@ -320,8 +328,6 @@ def upsert_accounts_via_apex(sf_b: Salesforce, accounts: Iterable[Mapping[str, A
                                            if i < len(payload) else None)
                     for i, item in enumerate(answer["results"]))
     ok = [r for r in results if r.success]
-    if status == 200 and len(ok) < len(results):
-        status = 207  # apexecute hides the status; the results say what happened
     return UpsertResult(results, status, created=sum(r.created for r in ok),
                         updated=sum(not r.created for r in ok), failed=len(results) - len(ok),
                         failures=tuple(r for r in results if not r.success))

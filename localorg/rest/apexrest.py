@@ -4,6 +4,13 @@ Each service mimics its Apex class (the real classes are in ``sfdx/``): URL mapp
 are case-sensitive, an exact mapping wins over the longest ``/*`` wildcard, and
 ``/createAccountRecord/*`` also matches ``/createAccountRecord`` (Apex Developer Guide,
 "RestResource Annotation"). Apex REST error bodies list ``errorCode`` before ``message``.
+
+Every answer goes through :func:`_allowed_status`: Apex REST lets a service answer only the
+status codes in :data:`APEX_STATUS_CODES` and turns any other ``RestResponse.statusCode`` into
+500 "Invalid status code for HTTP response: NNN" (Apex Reference Guide, RestResponse Class,
+https://developer.salesforce.com/docs/atlas.en-us.apexref.meta/apexref/apex_methods_system_restresponse.htm),
+so a service here cannot answer what a real org would refuse (the improved service once
+answered 207 for a partial success; a real org made it a 500).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import Response, make_response, request
 
 from .calls import Call, current
 from .composite import upsert_one
@@ -24,6 +31,9 @@ from .sobjects import new_id, save_insert
 
 WRAPPER_FIELDS = ("Name", "Description", "Type", "Industry")
 MAX_ACCOUNTS = 200
+# The statuses RestResponse.statusCode may take (Apex Reference Guide, RestResponse Class).
+APEX_STATUS_CODES = frozenset({200, 201, 202, 204, 206, 300, 301, 302, 304, 400, 401, 403, 404,
+                               405, 406, 409, 410, 412, 413, 414, 415, 417, 500, 503})
 
 
 class ApexError(ApiError):
@@ -209,8 +219,9 @@ def upsert_accounts(call: Call):
     summary = {"results": results, "created": sum(1 for r in ok if r["created"]),
                "updated": sum(1 for r in ok if not r["created"]),
                "failed": len(results) - len(ok)}
-    status = 200 if len(ok) == len(results) else 207 if ok else 400
-    return json_response(summary, status)
+    # A partial success is 200 (Apex REST has no 207, see the module docstring); the caller
+    # reads "failed" and each result's "success".
+    return json_response(summary, 200 if ok else 400)
 
 
 SERVICES = {
@@ -232,4 +243,20 @@ def apex_rest(path: str = ""):
     if handler is None:
         raise ApexError(405, "METHOD_NOT_ALLOWED", f"HTTP {request.method} not supported",
                         headers={"Allow": ", ".join(service.methods)})
-    return handler(call)
+    try:
+        response = make_response(handler(call))
+    except ApiError as exc:
+        response = exc.response()
+    return _allowed_status(response)
+
+
+def _allowed_status(response: Response) -> Response:
+    """What a real org sends for this service answer: the answer itself, or the platform's 500
+    when the status is not one Apex REST allows. The body shape is the one observed for such
+    a 500 (Salesforce Stack Exchange, "REST API custom 5xx error payload", question 298136):
+    ``[{"errorCode": "INTERNAL_SERVER_ERROR", "message": "Invalid status code for HTTP
+    response: 550"}]``."""
+    if response.status_code in APEX_STATUS_CODES:
+        return response
+    message = f"Invalid status code for HTTP response: {response.status_code}"
+    return ApexError(500, "INTERNAL_SERVER_ERROR", message).response()
