@@ -191,6 +191,9 @@ class ApiError(SalesforceOAuthError):
             body = response.json()
         except ValueError:
             body = None
+            if response.text.strip() == "Bad_OAuth_Token":  # identity URL, userinfo: 403
+                return cls(response.status_code, "Bad_OAuth_Token", "the access token is "
+                           "expired or revoked: refresh it or log in again")
         first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else body
         if isinstance(first, dict):
             code = str(first.get("errorCode") or first.get("error") or code)

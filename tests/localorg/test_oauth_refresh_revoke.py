@@ -131,7 +131,7 @@ def test_revoke_access_token_with_post_form(orgs, app):
     assert resp.status_code == 200
     assert not active(orgs, app, tok["access_token"])
     assert orgs.session().get(tok["id"], headers={
-        "Authorization": "Bearer " + tok["access_token"]}, timeout=10).status_code == 401
+        "Authorization": "Bearer " + tok["access_token"]}, timeout=10).status_code == 403
     assert active(orgs, app, tok["refresh_token"])  # only that token
 
 

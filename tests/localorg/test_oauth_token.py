@@ -98,7 +98,7 @@ def test_replayed_code_is_refused_and_revokes_what_it_issued(orgs, app):
     assert identity_status(orgs, first) == 200
     assert_error(post(orgs, code_form(app, code, verifier)), "invalid_grant",
                  "expired authorization code")
-    assert identity_status(orgs, first) == 401
+    assert identity_status(orgs, first) == 403  # Bad_OAuth_Token on the identity URL
     refresh = post(orgs, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
                           "client_id": app.client_id, "client_secret": app.client_secret})
     assert_error(refresh, "invalid_grant", "expired access/refresh token")
@@ -129,7 +129,7 @@ def test_concurrent_redemptions_give_exactly_one_token(orgs, app):
     # The 19 losers were otherwise valid replays, so the grant is revoked (B-14) whatever
     # the interleaving: the winner's tokens are stored revoked or revoked afterwards.
     winner = next(r for r in results if r.status_code == 200).json()
-    assert identity_status(orgs, winner) == 401
+    assert identity_status(orgs, winner) == 403  # Bad_OAuth_Token on the identity URL
 
 
 def test_code_is_bound_to_its_client(orgs, app):
