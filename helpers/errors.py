@@ -79,6 +79,11 @@ _BY_DESCRIPTION: dict[tuple[str, str], str] = {
         "start the login again with a new flow"),
     ("invalid_grant", "expired access/refresh token"): (
         "the refresh token expired or was revoked: log in again"),
+    ("invalid_client", "cross-org oauth flows are not supported for this external client app"): (
+        "this External Client App belongs to another org than the user who logged in (a Local "
+        "app only serves its own org's users): log in with a user of the org where the app "
+        "was created (check SF_LOGIN_URL: ORG B's login or My Domain), or create the app in "
+        "this org"),
     ("invalid_client", "app must be installed into org"): (
         "the app is not installed in this org and your user may not use uninstalled apps: "
         "install the app or give the user 'Approve Uninstalled Connected Apps'"),

@@ -21,7 +21,13 @@ CLIENT_ID_INVALID = ("invalid_client_id", "client identifier invalid")
 CLIENT_CREDENTIALS_INVALID = ("invalid_client", "invalid client credentials")
 REDIRECT_MISMATCH = ("redirect_uri_mismatch", "redirect_uri must match configuration")
 REDIRECT_MISSING = ("redirect_uri_missing", "redirect_uri must be provided")
-APP_NOT_INSTALLED = ("invalid_client", "app must be installed into org")
+# A Local External Client App refuses users of other orgs with this text (observed: unified.to,
+# "SalesForce (External Client Apps) on Multiple Organizations", April 2026,
+# https://unified.to/blog/salesforce_external_client_apps_on_multiple_organizations). A connected
+# app says "app must be installed into org" instead; our apps are External Client Apps. The
+# error code is UNCONFIRMED: we keep the connected apps' invalid_client.
+CROSS_ORG = ("invalid_client",
+             "Cross-org OAuth flows are not supported for this external client app")
 GRANT_TYPE_UNSUPPORTED = ("unsupported_grant_type", "grant type not supported")
 CODE_EXPIRED = ("invalid_grant", "expired authorization code")
 TOKEN_EXPIRED = ("invalid_grant", "expired access/refresh token")
