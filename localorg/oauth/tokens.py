@@ -16,7 +16,6 @@ from flask import current_app
 
 from .. import ids
 from ..store import sha256
-from .models import SESSION_TIMEOUT_SECONDS
 
 MAX_APPROVALS = 5  # refresh tokens (grants) per user and app: see _revoke_oldest_approvals
 
@@ -119,7 +118,7 @@ def save_token(token: dict, request) -> None:
         refresh_id = rt.rng.base62("token_row", 20)
         rows.append((refresh_id, "refresh", token["refresh_token"], None, None))
     rows.append((rt.rng.base62("token_row", 20), "access", token["access_token"], refresh_id,
-                 issued + SESSION_TIMEOUT_SECONDS))
+                 issued + client.session_timeout_seconds))
     with rt.store.tx() as db:
         replayed = code_hash is not None and db.execute(
             "SELECT 1 FROM oauth_code_replays WHERE code_hash=?", (code_hash,)).fetchone()
