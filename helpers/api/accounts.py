@@ -29,7 +29,7 @@ from typing import Any
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
-from ..errors import ApiError, SalesforceOAuthError
+from ..errors import ApiError, SalesforceOAuthError, explain_apex
 
 __all__ = ["ACCOUNT_FIELDS", "ApexFailure", "RecordResult", "UpsertResult", "ValidationError",
            "account_payload", "all_accounts", "latest_account", "post_accounts_to_apex",
@@ -42,6 +42,7 @@ ACCOUNT_FIELDS: dict[str, int] = {"Name": 255, "Description": 32000, "Type": 255
 SOURCE_ID = "Source_Id__c"
 SOURCE_ID_LENGTH = 255
 MAX_UPSERT = 200
+MAX_DML_ROWS = 10_000  # Apex: DML rows per transaction; createAccountRecord inserts in one
 # Fields that may be SELECTed from ORG A (allow-list: never a name typed by a user, A-36).
 QUERYABLE = ("Id", "Name", "Description", "Type", "Industry", "CreatedDate",
              "LastModifiedDate")
@@ -195,9 +196,10 @@ def _apex_error(exc: SalesforceError, service: str) -> ApexFailure:
                "answered 500 instead (an old AccountUpsertService answered 207 for a partial "
                "success). Its records may or may not have been saved: look in ORG B, then "
                "deploy the current classes from sfdx/")
-    elif code == "JSON_PARSER_ERROR" or "JSONException" in message:
-        why = (f"{service} could not read the JSON body (a real org may answer 500 "
-               "APEX_ERROR System.JSONException for the same mistake)")
+    elif code == "APEX_ERROR" and explain_apex(message):
+        why = f"{service} threw {message.split(':', 1)[0]}: {explain_apex(message)}"
+    elif code == "JSON_PARSER_ERROR":
+        why = f"{service} could not read the JSON body: send a JSON array of objects"
     elif code == "APEX_ERROR":
         why = f"{service} threw an unhandled exception; its debug log in ORG B shows where"
     elif exc.status >= 500 or exc.status == 429:
@@ -225,6 +227,10 @@ def post_accounts_to_apex(sf_b: Salesforce, accounts: Iterable[Mapping[str, Any]
     1
     """
     payload = validate_accounts(accounts) if validate else [dict(a) for a in accounts]
+    if validate and len(payload) > MAX_DML_ROWS:
+        raise ValidationError([f"{len(payload)} accounts: createAccountRecord inserts them in "
+                               f"one transaction and Apex allows {MAX_DML_ROWS:,} DML rows; "
+                               "send smaller batches (or use sync_accounts())"])
     try:
         answer = sf_b.apexecute(CREATE_SERVICE, method="POST", data=payload)
     except SalesforceError as exc:

@@ -46,14 +46,35 @@ def test_failure_answer_is_a_clear_error_not_a_success(clients):
     assert clients.stored_accounts("B") == before  # all or none: the good one is not saved
 
 
-def test_malformed_json_surfaces_the_parser_error(clients):
-    """NaN is not JSON: without local checks the service answers 400 JSON_PARSER_ERROR."""
+def test_malformed_json_surfaces_the_apex_json_exception(clients):
+    """NaN is not JSON: without local checks the post's class throws System.JSONException
+    outside its try, which Apex REST answers 500 APEX_ERROR (Apex Reference Guide, JSON
+    Class); the learner is told what to send instead."""
+    before = clients.stored_accounts("B")
     with pytest.raises(ApexFailure) as caught:
         post_accounts_to_apex(clients.sf_b, [{"Name": "x", "Description": math.nan}],
                               validate=False)
-    assert caught.value.status == 400
-    assert caught.value.error_code == "JSON_PARSER_ERROR"
-    assert "could not read the JSON body" in str(caught.value)
+    assert caught.value.status == 500
+    assert caught.value.error_code == "APEX_ERROR"
+    assert "threw System.JSONException" in str(caught.value)
+    assert "JSON array of objects" in str(caught.value)
+    assert clients.stored_accounts("B") == before
+
+
+def test_more_than_10000_accounts_are_refused_or_explained(clients):
+    """Apex allows 10,000 DML rows per transaction (Apex Developer Guide, "Execution Governors
+    and Limits"): checked before sending; sent anyway, the LimitException is explained."""
+    many = [{"Name": f"Bulk {i}"} for i in range(10_001)]
+    calls = clients.sf_b.api.calls
+    with pytest.raises(ValidationError, match="10,000 DML rows"):
+        post_accounts_to_apex(clients.sf_b, many)
+    assert clients.sf_b.api.calls == calls
+    with pytest.raises(ApexFailure) as caught:
+        post_accounts_to_apex(clients.sf_b, many, validate=False)
+    assert caught.value.status == 500
+    assert "Too many DML rows: 10001" in str(caught.value)
+    assert "at most 10,000 records" in str(caught.value) and "nothing was saved" in \
+        str(caught.value)
 
 
 BAD_PAYLOADS = {
