@@ -23,6 +23,7 @@ from .errors import (
     CROSS_ORG,
     DENIED,
     IMMEDIATE_FAILED,
+    PKCE_MISSING,
     REDIRECT_MISMATCH,
     REDIRECT_MISSING,
     authorize_error_page,
@@ -88,6 +89,8 @@ def authorize_view():
     try:
         grant = server().get_consent_grant(end_user=None)
     except OAuth2Error as error:
+        if (error.error, error.description) == PKCE_MISSING:
+            return authorize_error_page(*PKCE_MISSING)  # Salesforce: a page, no redirect
         return redirect_error(redirect_uri, error.error, error.description, state)
 
     # 4. The user: log in (again with prompt=login), then only users of the app's org.

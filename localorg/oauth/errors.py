@@ -35,6 +35,10 @@ TOKEN_EXPIRED = ("invalid_grant", "expired access/refresh token")
 # mismatch; Salesforce support calls it "Invalid Code Verifier" (n8n issue 32421);
 # we answer invalid_grant for a missing, wrong or unexpected verifier (RFC 7636 §4.6).
 VERIFIER_INVALID = ("invalid_grant", "invalid code verifier")
+# The app requires PKCE and the authorization request has no code_challenge: Salesforce shows
+# this on its error page itself and does not redirect to the callback (observed; the project's
+# real-org reports). Salesforce Help, "OAuth 2.0 Authorization Errors" lists the code.
+PKCE_MISSING = ("invalid_request", "missing required code challenge")
 DENIED = ("access_denied", "end-user denied authorization")
 IMMEDIATE_FAILED = ("immediate_unsuccessful", "immediate unsuccessful")  # text UNCONFIRMED
 
@@ -67,11 +71,20 @@ _PAGE_HINTS = {
 }
 
 
+# Hints for one (error, description) pair, where the error code alone says too little.
+_DESCRIPTION_HINTS = {
+    PKCE_MISSING: "This app requires PKCE, and the request has no code_challenge. The "
+                  "application must send code_challenge (the S256 hash of a fresh code "
+                  "verifier) and code_challenge_method=S256 in the authorization URL.",
+}
+
+
 def authorize_error_page(error: str, description: str, status: int = 400):
     """The HTML page Salesforce shows (RemoteAccessErrorPage) instead of redirecting."""
     return error_page(
         "We can't authorize you because of an OAuth error",
-        _PAGE_HINTS.get(error, "The application that sent you here is not set up correctly."),
+        _DESCRIPTION_HINTS.get((error, description)) or _PAGE_HINTS.get(
+            error, "The application that sent you here is not set up correctly."),
         status=status, error=error, error_description=description,
     )
 

@@ -25,7 +25,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 
-from ..errors import VERIFIER_INVALID, SalesforceOAuthError
+from ..errors import PKCE_MISSING, VERIFIER_INVALID, SalesforceOAuthError
 
 S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest
 # base64url, 43 (32 bytes) to 256 characters: see the module docstring (no documented maximum).
@@ -51,7 +51,7 @@ class SalesforcePkce(CodeChallenge):
             if method:
                 raise InvalidRequestError("code_challenge is missing")
             if grant.request.client.require_pkce:
-                raise InvalidRequestError("missing required code challenge")
+                raise SalesforceOAuthError(*PKCE_MISSING)
             return
         if not S256_CHALLENGE.match(challenge):
             raise InvalidRequestError(
