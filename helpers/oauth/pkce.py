@@ -17,10 +17,10 @@ import re
 import secrets
 
 # What Salesforce accepts, which is not RFC 7636 §4.1's [A-Za-z0-9-._~]{43,128}: base64url
-# only (Salesforce refuses "~", reported in public issue trackers in 2026; "." is refused alike
-# in our reading) and longer than 128 (jsforce's src/oauth2.ts, `sf org login web` and the
-# Mobile SDKs send base64url of 128 random bytes, 171 characters). Salesforce documents no
-# upper bound; 256 characters (192 bytes) is our limit.
+# only (Salesforce refuses "~": nsflow issue 249, github.com/cognizant-ai-lab/nsflow/issues/249,
+# 2026; "." is refused alike in our reading) and longer than 128 (jsforce's src/oauth2.ts,
+# `sf org login web` and the Mobile SDKs send base64url of 128 random bytes, 171 characters).
+# Salesforce documents no upper bound; 256 characters (192 bytes) is our limit.
 VERIFIER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43,256}$")
 VERIFIER_BYTES = 32  # RFC 7636 §7.1: 32 random octets -> 43 base64url characters
 MAX_VERIFIER_BYTES = 192  # -> 256 base64url characters

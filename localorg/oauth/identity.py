@@ -5,9 +5,9 @@ for these two endpoints only (Salesforce Help, UserInfo endpoint; Mobile SDK gui
 "Using Identity URLs"), an ``oauth_token`` parameter.
 A missing, unknown, expired or revoked token is 403 with the plain-text body
 ``Bad_OAuth_Token`` - not the REST API's 401 - as Salesforce answers on these endpoints
-(observed and special-cased by clients: jsforce pull request 736, "Refresh accessToken when
-salesforce returns 403 Bad Oauth Token", https://github.com/jsforce/jsforce/pull/736; Forrest
-pull request 286, "Handle Bad_OAuth_Token response",
+(observed: reported in jsforce pull request 736, "Refresh accessToken when
+salesforce returns 403 Bad Oauth Token", https://github.com/jsforce/jsforce/pull/736, and
+handled by Forrest, pull request 286, "Handle Bad_OAuth_Token response",
 https://github.com/omniphx/forrest/pull/286). Whether a *missing* token gets the same answer
 is UNCONFIRMED; we treat it as a bad one. Another user's identity URL is 403 too, with a JSON
 error (our choice).

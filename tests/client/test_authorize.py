@@ -39,7 +39,7 @@ def test_pkce_verifier_format_and_uniqueness_A04():
 
 def test_pkce_verifier_rule_is_salesforces_A04():
     """Salesforce takes jsforce's 171-character verifiers (src/oauth2.ts: base64url of
-    randomBytes(128)) and refuses "~" (public issue trackers, 2026), unlike RFC 7636 §4.1's
+    randomBytes(128)) and refuses "~" (nsflow issue 249, 2026), unlike RFC 7636 §4.1's
     [A-Za-z0-9-._~]{43,128}; no upper bound is documented, 256 is ours."""
     assert len(s256_challenge(new_code_verifier(128))) == 43
     assert len(new_code_verifier(192)) == 256

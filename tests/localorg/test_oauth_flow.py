@@ -247,7 +247,7 @@ def test_third_party_client_requests_oauthlib_with_pkce(orgs):
 
     class Base64urlVerifier(WebApplicationClient):
         """oauthlib draws verifiers from RFC 7636's alphabet, "." and "~" included, which
-        Salesforce refuses ("~": public issue trackers, 2026); base64url is what jsforce and
+        Salesforce refuses ("~": nsflow issue 249, 2026); base64url is what jsforce and
         the sf CLI send (src/oauth2.ts)."""
 
         def create_code_verifier(self, length):  # noqa: ARG002 (oauthlib's signature)

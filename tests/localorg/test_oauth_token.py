@@ -194,7 +194,7 @@ def test_base64url_verifiers_up_to_256_characters_are_accepted(orgs, app, nbytes
 
 @pytest.mark.parametrize("tail", ["~", "."])
 def test_rfc7636_characters_outside_base64url_are_refused(orgs, app, tail):
-    """B-18: Salesforce refuses a verifier with "~" (public issue trackers, 2026) although RFC
+    """B-18: Salesforce refuses a verifier with "~" (nsflow issue 249, 2026) although RFC
     7636 §4.1 allows it; "." is refused alike (our reading: base64url only). The challenge
     is the verifier's own, so only its alphabet is wrong."""
     verifier = "A" * 50 + tail

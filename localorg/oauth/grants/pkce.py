@@ -13,7 +13,8 @@ Authlib enforces):
 - Salesforce takes longer verifiers: jsforce (src/oauth2.ts), ``sf org login web`` and the
   Mobile SDKs send base64url of 128 random bytes, 171 characters. Salesforce documents no
   upper bound; we accept up to 256 characters (our choice) and refuse longer ones.
-- Salesforce refuses ``~`` (reported in public issue trackers in 2026) and we take it to
+- Salesforce refuses ``~``, with ``invalid_grant`` / ``invalid code verifier`` (nsflow issue
+  249, https://github.com/cognizant-ai-lab/nsflow/issues/249, July 2026), and we take it to
   refuse ``.`` too: only the base64url alphabet ``[A-Za-z0-9_-]`` is accepted.
 """
 
