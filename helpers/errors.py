@@ -79,6 +79,11 @@ _BY_DESCRIPTION: dict[tuple[str, str], str] = {
         "start the login again with a new flow"),
     ("invalid_grant", "expired access/refresh token"): (
         "the refresh token expired or was revoked: log in again"),
+    ("invalid_client", "cross-org oauth flows are not supported for this external client app"): (
+        "this External Client App belongs to another org than the user who logged in (a Local "
+        "app only serves its own org's users): log in with a user of the org where the app "
+        "was created (check SF_LOGIN_URL: ORG B's login or My Domain), or create the app in "
+        "this org"),
     ("invalid_client", "app must be installed into org"): (
         "the app is not installed in this org and your user may not use uninstalled apps: "
         "install the app or give the user 'Approve Uninstalled Connected Apps'"),
@@ -86,6 +91,40 @@ _BY_DESCRIPTION: dict[tuple[str, str], str] = {
         "the consumer secret is wrong: copy SF_CLIENT_SECRET again from the app's "
         "'Consumer Key and Secret' page"),
 }
+
+
+# Unhandled Apex exceptions: an Apex REST service answers 500 APEX_ERROR with a message that
+# starts with the exception type (``System.JSONException: ...``). What each usually means for
+# the tutorial's services, and the fix. Sources: Apex Reference Guide, JSON Class
+# (JSON.deserialize throws System.JSONException); Apex Developer Guide, "Execution Governors
+# and Limits" (10,000 DML rows per transaction; System.LimitException cannot be caught).
+APEX_EXCEPTIONS: dict[str, str] = {
+    "System.JSONException": (
+        "the service could not turn the body into its list of Accounts (it calls "
+        "JSON.deserialize itself, outside its try block, so the mistake becomes a 500): send "
+        "a JSON array of objects such as [{\"Name\": \"Acme\"}] - not a single object, "
+        "not a string, no NaN - with Content-Type: application/json. Nothing was saved"),
+    "System.LimitException: Too many DML rows": (
+        "one request may insert at most 10,000 records (Apex's DML row limit per "
+        "transaction), and the limit cannot be caught: nothing was saved. Send smaller "
+        "batches, or use sync_accounts(), which sends 200 at a time"),
+    "System.LimitException": (
+        "the service hit an Apex governor limit and was stopped; nothing it did in this "
+        "request was saved: send less per request"),
+}
+
+
+def explain_apex(message: str) -> str | None:
+    """What an unhandled Apex exception (``APEX_ERROR``) means, from its message; None when
+    the exception is not one the tutorial's services are known to throw.
+
+    >>> explain_apex("System.LimitException: Too many DML rows: 10001")[:40]
+    'one request may insert at most 10,000 re'
+    """
+    for prefix, why in APEX_EXCEPTIONS.items():  # longest prefixes are listed first
+        if message.startswith(prefix):
+            return why
+    return None
 
 
 def explain(error: str, description: str | None = None) -> str:
@@ -191,6 +230,9 @@ class ApiError(SalesforceOAuthError):
             body = response.json()
         except ValueError:
             body = None
+            if response.text.strip() == "Bad_OAuth_Token":  # identity URL, userinfo: 403
+                return cls(response.status_code, "Bad_OAuth_Token", "the access token is "
+                           "expired or revoked: refresh it or log in again")
         first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else body
         if isinstance(first, dict):
             code = str(first.get("errorCode") or first.get("error") or code)

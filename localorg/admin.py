@@ -48,13 +48,19 @@ def _org_id(rt: LocalOrg, org: str) -> str:
 def create_app(name: str, callback_urls: list[str] | str, org: str = "B",
                scopes: str = "api refresh_token", *, require_pkce: bool = True,
                require_secret: bool = True, require_secret_refresh: bool = True,
-               refresh_rotation: bool = False, data_dir: DataDir = None) -> NewApp:
-    """Create an External Client App in a local org; returns its Consumer Key and Secret."""
+               refresh_rotation: bool = False, session_timeout_minutes: int | None = None,
+               data_dir: DataDir = None) -> NewApp:
+    """Create an External Client App in a local org; returns its Consumer Key and Secret.
+
+    ``session_timeout_minutes`` is the app's own session timeout (15, 30, 60, 120, 240, 480,
+    720 or 1440): an access token unused that long expires. None: the org's 2 hours.
+    """
     urls = [callback_urls] if isinstance(callback_urls, str) else list(callback_urls)
     return _create_app(_runtime(data_dir), org, name, urls, scopes,
                        require_secret=require_secret,
                        require_secret_refresh=require_secret_refresh,
-                       require_pkce=require_pkce, refresh_rotation=refresh_rotation)
+                       require_pkce=require_pkce, refresh_rotation=refresh_rotation,
+                       session_timeout_minutes=session_timeout_minutes)
 
 
 def add_learners(learners: int | Sequence[str | tuple[str, str | None]],

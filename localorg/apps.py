@@ -14,6 +14,10 @@ from .store import now, sha256
 SUPPORTED_SCOPES = ("api", "refresh_token", "offline_access", "id", "openid", "profile",
                     "email", "address", "phone", "full", "web")
 DEFAULT_SCOPES = "api refresh_token"
+# The app's own session timeout, in minutes: the values of Salesforce's "Timeout Value" policy
+# (connected apps' Session Policies; the External Client App's OAuth policies offer the same
+# setting, its exact choices UNCONFIRMED). None: the org's session timeout (2 hours by default).
+SESSION_TIMEOUT_CHOICES = (15, 30, 60, 120, 240, 480, 720, 1440)
 MAX_CALLBACK_CHARS = 2000  # Salesforce's cumulative limit for the Callback URL field
 
 
@@ -82,8 +86,13 @@ def validate_scopes(scopes: str | list[str]) -> list[str]:
 def create_app(runtime, org_key: str, name: str, callback_urls: list[str],
                scopes: str | list[str] = DEFAULT_SCOPES, *, require_secret: bool = True,
                require_secret_refresh: bool = True, require_pkce: bool = True,
-               refresh_rotation: bool = False) -> NewApp:
-    """Register an External Client App in an org and return its consumer key and secret."""
+               refresh_rotation: bool = False,
+               session_timeout_minutes: int | None = None) -> NewApp:
+    """Register an External Client App in an org and return its consumer key and secret.
+
+    ``session_timeout_minutes`` (one of :data:`SESSION_TIMEOUT_CHOICES`, or None for the org's
+    2 hours) is how long an access token lives without being used.
+    """
     org = runtime.store.org(org_key)
     if org is None:
         raise AppSettingsError(f"unknown org {org_key!r}; use A or B")
@@ -99,6 +108,13 @@ def create_app(runtime, org_key: str, name: str, callback_urls: list[str],
     if len("\n".join(callbacks)) > MAX_CALLBACK_CHARS:
         raise AppSettingsError("Callback URLs are limited to 2000 characters in total")
     scope_list = validate_scopes(scopes)
+    if session_timeout_minutes is not None and (
+            isinstance(session_timeout_minutes, bool)
+            or session_timeout_minutes not in SESSION_TIMEOUT_CHOICES):
+        raise AppSettingsError(f"session timeout {session_timeout_minutes!r} minutes is not a "
+                               "choice; use one of "
+                               f"{', '.join(map(str, SESSION_TIMEOUT_CHOICES))} or None (the "
+                               "org's 2 hours)")
     rng = runtime.rng
     # Shapes of real credentials: keys start with 3MVG9, secrets are 64 hex characters.
     client_id = "3MVG9" + rng.base62("client_id", 80)
@@ -107,10 +123,10 @@ def create_app(runtime, org_key: str, name: str, callback_urls: list[str],
         db.execute(
             "INSERT INTO apps(id, org_id, name, client_id, client_secret_hash, callback_urls,"
             " scopes, require_secret, require_secret_refresh, require_pkce, refresh_rotation,"
-            " created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+            " created_at, session_timeout_minutes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (rng.record_id(ids.APP_PREFIX, "app"), org["id"], name, client_id,
              sha256(client_secret), json.dumps(callbacks), " ".join(scope_list),
              int(require_secret), int(require_secret_refresh), int(require_pkce),
-             int(refresh_rotation), now()),
+             int(refresh_rotation), now(), session_timeout_minutes),
         )
     return NewApp(client_id, client_secret)

@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-require-secret", action="store_true",
                    help="no secret for the web server flow nor for the refresh token flow")
     c.add_argument("--refresh-rotation", action="store_true")
+    c.add_argument("--session-timeout", type=int, metavar="MINUTES",
+                   help="the app's own session timeout (15, 30, 60, 120, 240, 480, 720, 1440); "
+                        "default: the org's 2 hours")
 
     st = sub.add_parser("status", help="say whether the local orgs run, and where")
     data_arg(st)
@@ -112,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                              require_pkce=not args.no_require_pkce,
                              require_secret=not args.no_require_secret,
                              require_secret_refresh=not args.no_require_secret,
-                             refresh_rotation=args.refresh_rotation, data_dir=data)
+                             refresh_rotation=args.refresh_rotation,
+                             session_timeout_minutes=args.session_timeout, data_dir=data)
         except AppSettingsError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

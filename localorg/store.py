@@ -54,9 +54,14 @@ CREATE TABLE IF NOT EXISTS apps (   -- External Client Apps (and legacy connecte
     require_secret_refresh INTEGER NOT NULL DEFAULT 1,  -- for the refresh token flow
     require_pkce INTEGER NOT NULL DEFAULT 1,
     refresh_rotation INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    session_timeout_minutes INTEGER -- the app's own session timeout; NULL: the org's (2 hours)
 );
 """
+# Columns added after a table was first released: (table, column, declaration). A data folder
+# made by an older version gets them when it is opened (SQLite cannot add them in CREATE IF NOT
+# EXISTS).
+_ADDED_COLUMNS = (("apps", "session_timeout_minutes", "INTEGER"),)
 
 _schemas: list[str] = [CORE_SCHEMA]
 _local = threading.local()
@@ -90,6 +95,14 @@ class Store:
         conn = self._conn()
         for sql in _schemas:
             conn.executescript(sql)  # runs in its own transaction (executescript commits)
+        for table, column, declaration in _ADDED_COLUMNS:
+            names = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in names:
+                try:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def _conn(self) -> sqlite3.Connection:
         conns = getattr(_local, "conns", None)

@@ -30,7 +30,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 from simple_salesforce.format import quote_soql_value
 
-from ..errors import ApiError, SalesforceOAuthError
+from ..errors import ApiError, SalesforceOAuthError, explain_apex
 
 __all__ = ["ACCOUNT_FIELDS", "ApexFailure", "RecordResult", "UpsertResult", "ValidationError",
            "account_payload", "all_accounts", "latest_account", "post_accounts_to_apex",
@@ -43,6 +43,7 @@ ACCOUNT_FIELDS: dict[str, int] = {"Name": 255, "Description": 32000, "Type": 255
 SOURCE_ID = "Source_Id__c"
 SOURCE_ID_LENGTH = 255
 MAX_UPSERT = 200
+MAX_DML_ROWS = 10_000  # Apex: DML rows per transaction; createAccountRecord inserts in one
 # Fields that may be SELECTed from ORG A (allow-list: never a name typed by a user, A-36).
 QUERYABLE = ("Id", "Name", "Description", "Type", "Industry", "CreatedDate",
              "LastModifiedDate")
@@ -191,9 +192,15 @@ def _apex_error(exc: SalesforceError, service: str) -> ApexFailure:
         isinstance(content[0], dict) else {}
     code = str(first.get("errorCode") or "UNKNOWN")
     message = str(first.get("message") or content)[:500]
-    if code == "JSON_PARSER_ERROR" or "JSONException" in message:
-        why = (f"{service} could not read the JSON body (a real org may answer 500 "
-               "APEX_ERROR System.JSONException for the same mistake)")
+    if "Invalid status code for HTTP response" in message:
+        why = (f"{service} set an HTTP status that Apex REST does not allow, so Salesforce "
+               "answered 500 instead (an old AccountUpsertService answered 207 for a partial "
+               "success). Its records may or may not have been saved: look in ORG B, then "
+               "deploy the current classes from sfdx/")
+    elif code == "APEX_ERROR" and explain_apex(message):
+        why = f"{service} threw {message.split(':', 1)[0]}: {explain_apex(message)}"
+    elif code == "JSON_PARSER_ERROR":
+        why = f"{service} could not read the JSON body: send a JSON array of objects"
     elif code == "APEX_ERROR":
         why = f"{service} threw an unhandled exception; its debug log in ORG B shows where"
     elif exc.status >= 500 or exc.status == 429:
@@ -221,6 +228,10 @@ def post_accounts_to_apex(sf_b: Salesforce, accounts: Iterable[Mapping[str, Any]
     1
     """
     payload = validate_accounts(accounts) if validate else [dict(a) for a in accounts]
+    if validate and len(payload) > MAX_DML_ROWS:
+        raise ValidationError([f"{len(payload)} accounts: createAccountRecord inserts them in "
+                               f"one transaction and Apex allows {MAX_DML_ROWS:,} DML rows; "
+                               "send smaller batches (or use sync_accounts())"])
     try:
         answer = sf_b.apexecute(CREATE_SERVICE, method="POST", data=payload)
     except SalesforceError as exc:
@@ -293,9 +304,12 @@ def upsert_accounts_via_apex(sf_b: Salesforce, accounts: Iterable[Mapping[str, A
                              all_or_none: bool = False) -> UpsertResult:
     """The improved service: upsert 1-200 Accounts by ``Source_Id__c`` with per-record results.
 
-    Each account needs ``Source_Id__c`` (ORG A's Id) and ``Name``. HTTP 200 (all saved),
-    207 (some failed) and 400 with results (all failed, or ``all_or_none`` rolled back)
-    return an :class:`UpsertResult`; a malformed request raises :class:`ApexFailure`.
+    Each account needs ``Source_Id__c`` (ORG A's Id) and ``Name``. HTTP 200 (at least one
+    saved: check ``failed``/``failures``, some may have failed) and 400 with results (all
+    failed, or ``all_or_none`` rolled back) return an :class:`UpsertResult`; a malformed
+    request raises :class:`ApexFailure`. There is no 207: Apex REST does not allow it
+    (Apex Reference Guide, RestResponse Class), so the results, not the status, say whether
+    every record was saved.
 
     >>> upsert_accounts_via_apex(sf_b, [account_payload(a, with_source_id=True)
     ...                                 for a in all_accounts(sf_a)]).created  # doctest: +SKIP
@@ -321,8 +335,6 @@ def upsert_accounts_via_apex(sf_b: Salesforce, accounts: Iterable[Mapping[str, A
                                            if i < len(payload) else None)
                     for i, item in enumerate(answer["results"]))
     ok = [r for r in results if r.success]
-    if status == 200 and len(ok) < len(results):
-        status = 207  # apexecute hides the status; the results say what happened
     return UpsertResult(results, status, created=sum(r.created for r in ok),
                         updated=sum(not r.created for r in ok), failed=len(results) - len(ok),
                         failures=tuple(r for r in results if not r.success))

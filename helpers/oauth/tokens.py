@@ -278,13 +278,31 @@ def _error_from(response: requests.Response) -> TokenRequestError:
                                   "check SF_LOGIN_URL and that the org is up")
 
 
+BAD_OAUTH_TOKEN = "Bad_OAuth_Token"  # noqa: S105 (Salesforce's error text, not a secret)
+
+
+def session_expired(response: requests.Response) -> bool:
+    """Whether the org refused the access token itself (expired, revoked): then a refresh helps.
+
+    The REST API answers 401 ``INVALID_SESSION_ID``; the identity URL and userinfo answer 403
+    with the plain-text body ``Bad_OAuth_Token`` (jsforce pull request 736, "Refresh
+    accessToken when salesforce returns 403 Bad Oauth Token"; Forrest pull request 286). Any
+    other 403 (permissions, ``REQUEST_LIMIT_EXCEEDED``) is not an expired token.
+    """
+    if response.status_code == 401:
+        return True
+    return response.status_code == 403 and response.text.strip() == BAD_OAUTH_TOKEN
+
+
 class AuthorizedSession:
     """Bearer requests to the org, refreshing the access token once when it has expired.
 
     A 401 (Salesforce's ``INVALID_SESSION_ID``: there is no ``expires_in``, so 401 is the
-    expiry signal) triggers one refresh - one for all threads that saw the same stale
-    token (A-23) - and one retry. A refused refresh drops the refresh token and raises
-    :class:`ReauthRequired` (A-22). Request bodies must be re-sendable (bytes/dict/json).
+    expiry signal), or the 403 ``Bad_OAuth_Token`` that the identity URL and userinfo answer
+    instead (see :func:`session_expired`), triggers one refresh - one for all threads that
+    saw the same stale token (A-23) - and one retry. A refused refresh drops the refresh
+    token and raises :class:`ReauthRequired` (A-22). Request bodies must be re-sendable
+    (bytes/dict/json).
     """
 
     def __init__(self, client: OAuthClient, token: Token,
@@ -318,11 +336,11 @@ class AuthorizedSession:
         self.client.trust.check(url, "API URL")
         kwargs.setdefault("allow_redirects", False)
         response = self._send(method, url, token, kwargs)
-        if response.status_code != 401:
+        if not session_expired(response):
             return response
         token = self.refresh(token.access_token)
         response = self._send(method, url, token, kwargs)
-        if response.status_code == 401:
+        if session_expired(response):
             raise ReauthRequired("the org still refuses the freshly refreshed token: log in "
                                  "again (the user, app or session may have been revoked)")
         return response

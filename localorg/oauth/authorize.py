@@ -19,10 +19,11 @@ from ..web.context import host_org
 from .clients import query_client
 from .consent import consent_page, previously_approved, remember_approval
 from .errors import (
-    APP_NOT_INSTALLED,
     CLIENT_ID_INVALID,
+    CROSS_ORG,
     DENIED,
     IMMEDIATE_FAILED,
+    PKCE_MISSING,
     REDIRECT_MISMATCH,
     REDIRECT_MISSING,
     authorize_error_page,
@@ -72,7 +73,7 @@ def authorize_view():
         return authorize_error_page(*REDIRECT_MISMATCH)
     host = current_app.config["LOCALORG_HOST"]
     if host != "login" and client.org_id != host_org()["id"]:
-        return authorize_error_page(*APP_NOT_INSTALLED)  # another org's app (KA 005132365)
+        return authorize_error_page(*CROSS_ORG)  # another org's app (errors.CROSS_ORG)
     state = args.get("state") or None
     # 3. Everything else goes back to the client (B-04, B-05).
     repeated = [k for k in args if len(args.getlist(k)) > 1]
@@ -88,6 +89,8 @@ def authorize_view():
     try:
         grant = server().get_consent_grant(end_user=None)
     except OAuth2Error as error:
+        if (error.error, error.description) == PKCE_MISSING:
+            return authorize_error_page(*PKCE_MISSING)  # Salesforce: a page, no redirect
         return redirect_error(redirect_uri, error.error, error.description, state)
 
     # 4. The user: log in (again with prompt=login), then only users of the app's org.
@@ -100,7 +103,7 @@ def authorize_view():
             sessions.check_csrf()
         return login_page(_start_url_after_login(), username=args.get("login_hint", ""))
     if user.org_id != client.org_id:
-        return authorize_error_page(*APP_NOT_INSTALLED)
+        return authorize_error_page(*CROSS_ORG)
 
     # 5. Consent, unless this user already allowed these scopes for this app.
     scope = grant.request.scope

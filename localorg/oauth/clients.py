@@ -18,6 +18,7 @@ from flask import current_app
 
 from ..store import callback_urls, sha256
 from .errors import CLIENT_CREDENTIALS_INVALID, CLIENT_ID_INVALID, SalesforceOAuthError
+from .models import session_timeout_seconds
 
 AUTH_METHOD = "salesforce_client_auth"  # secret required per the app's settings
 AUTH_METHOD_SECRET = "salesforce_client_secret"  # noqa: S105 (a method name); secret always required (introspection)
@@ -39,6 +40,7 @@ class Client:
         self.require_secret_refresh = bool(row["require_secret_refresh"])
         self.require_pkce = bool(row["require_pkce"])
         self.refresh_rotation = bool(row["refresh_rotation"])
+        self.session_timeout_seconds = session_timeout_seconds(row)
         # The secret this request proved, kept for the token's ``signature`` only.
         self.presented_secret: str | None = None
 

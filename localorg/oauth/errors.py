@@ -21,7 +21,13 @@ CLIENT_ID_INVALID = ("invalid_client_id", "client identifier invalid")
 CLIENT_CREDENTIALS_INVALID = ("invalid_client", "invalid client credentials")
 REDIRECT_MISMATCH = ("redirect_uri_mismatch", "redirect_uri must match configuration")
 REDIRECT_MISSING = ("redirect_uri_missing", "redirect_uri must be provided")
-APP_NOT_INSTALLED = ("invalid_client", "app must be installed into org")
+# A Local External Client App refuses users of other orgs with this text (observed: unified.to,
+# "SalesForce (External Client Apps) on Multiple Organizations", April 2026,
+# https://unified.to/blog/salesforce_external_client_apps_on_multiple_organizations). A connected
+# app says "app must be installed into org" instead; our apps are External Client Apps. The
+# error code is UNCONFIRMED: we keep the connected apps' invalid_client.
+CROSS_ORG = ("invalid_client",
+             "Cross-org OAuth flows are not supported for this external client app")
 GRANT_TYPE_UNSUPPORTED = ("unsupported_grant_type", "grant type not supported")
 CODE_EXPIRED = ("invalid_grant", "expired authorization code")
 TOKEN_EXPIRED = ("invalid_grant", "expired access/refresh token")
@@ -29,6 +35,10 @@ TOKEN_EXPIRED = ("invalid_grant", "expired access/refresh token")
 # mismatch; Salesforce support calls it "Invalid Code Verifier" (n8n issue 32421);
 # we answer invalid_grant for a missing, wrong or unexpected verifier (RFC 7636 §4.6).
 VERIFIER_INVALID = ("invalid_grant", "invalid code verifier")
+# The app requires PKCE and the authorization request has no code_challenge: Salesforce shows
+# this on its error page itself and does not redirect to the callback (observed; the project's
+# real-org reports). Salesforce Help, "OAuth 2.0 Authorization Errors" lists the code.
+PKCE_MISSING = ("invalid_request", "missing required code challenge")
 DENIED = ("access_denied", "end-user denied authorization")
 IMMEDIATE_FAILED = ("immediate_unsuccessful", "immediate unsuccessful")  # text UNCONFIRMED
 
@@ -61,11 +71,20 @@ _PAGE_HINTS = {
 }
 
 
+# Hints for one (error, description) pair, where the error code alone says too little.
+_DESCRIPTION_HINTS = {
+    PKCE_MISSING: "This app requires PKCE, and the request has no code_challenge. The "
+                  "application must send code_challenge (the S256 hash of a fresh code "
+                  "verifier) and code_challenge_method=S256 in the authorization URL.",
+}
+
+
 def authorize_error_page(error: str, description: str, status: int = 400):
     """The HTML page Salesforce shows (RemoteAccessErrorPage) instead of redirecting."""
     return error_page(
         "We can't authorize you because of an OAuth error",
-        _PAGE_HINTS.get(error, "The application that sent you here is not set up correctly."),
+        _DESCRIPTION_HINTS.get((error, description)) or _PAGE_HINTS.get(
+            error, "The application that sent you here is not set up correctly."),
         status=status, error=error, error_description=description,
     )
 

@@ -3,14 +3,21 @@
 Both take the access token from ``Authorization: Bearer`` or, as Salesforce documents
 for these two endpoints only (Salesforce Help, UserInfo endpoint; Mobile SDK guide,
 "Using Identity URLs"), an ``oauth_token`` parameter.
-A missing or bad token is 401; another user's identity URL is 403.
+A missing, unknown, expired or revoked token is 403 with the plain-text body
+``Bad_OAuth_Token`` - not the REST API's 401 - as Salesforce answers on these endpoints
+(observed: reported in jsforce pull request 736, "Refresh accessToken when
+salesforce returns 403 Bad Oauth Token", https://github.com/jsforce/jsforce/pull/736, and
+handled by Forrest, pull request 286, "Handle Bad_OAuth_Token response",
+https://github.com/omniphx/forrest/pull/286). Whether a *missing* token gets the same answer
+is UNCONFIRMED; we treat it as a bad one. Another user's identity URL is 403 too, with a JSON
+error (our choice).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from .. import ids
 from .models import lookup_access_token
@@ -31,11 +38,12 @@ def _bearer() -> str | None:
     return request.values.get("oauth_token") or None
 
 
-def _unauthorized():
-    resp = jsonify({"error": "invalid_token", "error_description": "Bad_OAuth_Token"})
-    resp.status_code = 401
-    resp.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-    return resp
+BAD_TOKEN = "Bad_OAuth_Token"  # noqa: S105 (an error text, not a secret)
+
+
+def _unauthorized() -> Response:
+    """Salesforce's answer to an unusable token here: 403 ``Bad_OAuth_Token`` (module doc)."""
+    return Response(BAD_TOKEN, status=403, content_type="text/plain;charset=UTF-8")
 
 
 def _urls(org_key: str, org_id: str, version: str | None) -> dict[str, str]:

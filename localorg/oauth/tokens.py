@@ -16,7 +16,8 @@ from flask import current_app
 
 from .. import ids
 from ..store import sha256
-from .models import SESSION_TIMEOUT_SECONDS
+
+MAX_APPROVALS = 5  # refresh tokens (grants) per user and app: see _revoke_oldest_approvals
 
 
 def _rt():
@@ -117,7 +118,7 @@ def save_token(token: dict, request) -> None:
         refresh_id = rt.rng.base62("token_row", 20)
         rows.append((refresh_id, "refresh", token["refresh_token"], None, None))
     rows.append((rt.rng.base62("token_row", 20), "access", token["access_token"], refresh_id,
-                 issued + SESSION_TIMEOUT_SECONDS))
+                 issued + client.session_timeout_seconds))
     with rt.store.tx() as db:
         replayed = code_hash is not None and db.execute(
             "SELECT 1 FROM oauth_code_replays WHERE code_hash=?", (code_hash,)).fetchone()
@@ -129,6 +130,27 @@ def save_token(token: dict, request) -> None:
                 " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                 (row_id, kind, sha256(value), client.app_id, user.id, user.org_id,
                  token["scope"], parent_id, code_hash, issued, expires, revoked_at))
+        if "refresh_token" in token and parent is None:
+            _revoke_oldest_approvals(db, client.app_id, user.id)
+
+
+def _revoke_oldest_approvals(db, app_id: str, user_id: str) -> None:
+    """Keep a user's MAX_APPROVALS newest grants of an app; revoke the older ones (their
+    refresh token and its access tokens). Salesforce Help, "Manage OAuth-Enabled Connected
+    Apps Access to Your Data": five unique approvals per app per user, and a sixth approval
+    revokes the oldest (the same limit applies to External Client Apps, our reading).
+    A grant's age is that of its first token (a rotated refresh token keeps its grant's age).
+    """
+    oldest = [row[0] for row in db.execute(
+        "SELECT t.id FROM oauth_tokens t WHERE t.kind='refresh' AND t.app_id=? AND t.user_id=?"
+        " AND t.revoked_at IS NULL ORDER BY coalesce((SELECT min(o.issued_at) FROM oauth_tokens o"
+        " WHERE o.code_hash = t.code_hash), t.issued_at) DESC, t.issued_at DESC, t.rowid DESC"
+        " LIMIT -1 OFFSET ?", (app_id, user_id, MAX_APPROVALS))]
+    if oldest:
+        marks = ",".join("?" * len(oldest))
+        db.execute(f"UPDATE oauth_tokens SET revoked_at=? WHERE (id IN ({marks})"  # noqa: S608
+                   f" OR refresh_id IN ({marks})) AND revoked_at IS NULL",
+                   (time.time(), *oldest, *oldest))
 
 
 @dataclass

@@ -4,6 +4,13 @@ Each service mimics its Apex class (the real classes are in ``sfdx/``): URL mapp
 are case-sensitive, an exact mapping wins over the longest ``/*`` wildcard, and
 ``/createAccountRecord/*`` also matches ``/createAccountRecord`` (Apex Developer Guide,
 "RestResource Annotation"). Apex REST error bodies list ``errorCode`` before ``message``.
+
+Every answer goes through :func:`_allowed_status`: Apex REST lets a service answer only the
+status codes in :data:`APEX_STATUS_CODES` and turns any other ``RestResponse.statusCode`` into
+500 "Invalid status code for HTTP response: NNN" (Apex Reference Guide, RestResponse Class,
+https://developer.salesforce.com/docs/atlas.en-us.apexref.meta/apexref/apex_methods_system_restresponse.htm),
+so a service here cannot answer what a real org would refuse (the improved service once
+answered 207 for a partial success; a real org made it a 500).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import Response, make_response, request
 
 from .calls import Call, current
 from .composite import upsert_one
@@ -24,6 +31,17 @@ from .sobjects import new_id, save_insert
 
 WRAPPER_FIELDS = ("Name", "Description", "Type", "Industry")
 MAX_ACCOUNTS = 200
+# Apex governor limit: DML rows per transaction (Apex Developer Guide, "Execution Governors
+# and Limits": "Total number of records processed as a result of DML statements" 10,000).
+MAX_DML_ROWS = 10_000
+# Where sfdx/.../createAccountRecord.cls throws, for the stack line of an unhandled exception
+# (tests/localorg/test_apexrest.py checks them against the class).
+CREATE_CLASS = "createAccountRecord.createAccount"
+DESERIALIZE_LINE = 28   # JSON.deserialize(jsonString, List<responseWrapper>.class)
+INSERT_LINE = 49        # insert accList;
+# The statuses RestResponse.statusCode may take (Apex Reference Guide, RestResponse Class).
+APEX_STATUS_CODES = frozenset({200, 201, 202, 204, 206, 300, 301, 302, 304, 400, 401, 403, 404,
+                               405, 406, 409, 410, 412, 413, 414, 415, 417, 500, 503})
 
 
 class ApexError(ApiError):
@@ -76,25 +94,40 @@ def _wrapper_values(call: Call, item: Any, where: str,
     return values
 
 
+def unhandled(exception: str, message: str, line: int) -> ApexError:
+    """An exception the Apex method does not catch: Apex REST answers 500 ``APEX_ERROR`` with
+    the exception's type, message and stack line (the body clients such as simple-salesforce
+    raise as SalesforceGeneralError). The stack line's exact form is our reading of public
+    reports (UNCONFIRMED)."""
+    return ApexError(500, "APEX_ERROR",
+                     f"{exception}: {message}\n\nClass.{CREATE_CLASS}: line {line}, column 1")
+
+
 def create_account_record(call: Call):
     """``createAccountRecord.createAccount()``: insert a list of Accounts, all or none.
 
     Answers the JSON string "Success", or "Failure" when the insert fails: the blog's
-    class catches the DmlException and returns 'Failure' with status 200.
+    class catches the DmlException and returns 'Failure' with status 200. What it does not
+    catch becomes 500 ``APEX_ERROR``, as on a real org: a body that ``JSON.deserialize``
+    cannot turn into a list of wrappers (``System.JSONException``; the post calls it outside
+    its ``try``), and more than 10,000 records (``System.LimitException: Too many DML rows``,
+    which no Apex code can catch).
     """
     try:
         items = parse_json(request.get_data(cache=True))
-    except JsonBodyError as exc:
-        # A real org would answer 500 APEX_ERROR System.JSONException here (the method takes
-        # no parameters and calls JSON.deserialize itself); the project asks for 400.
-        raise _parser_error(exc) from None
-    if not isinstance(items, list):
-        raise ApexError(400, "JSON_PARSER_ERROR", "Malformed JSON: Expected '[' at the "
-                        "beginning of List/Set at [line:1, column:1]")
-    rows = [_wrapper_values(call, item, f"[{i}]", WRAPPER_FIELDS)
-            for i, item in enumerate(items) if item is not None]
+        if not isinstance(items, list):
+            raise ApexError(400, "JSON_PARSER_ERROR",
+                            "Malformed JSON: Expected '[' at the beginning of List/Set")
+        rows = [_wrapper_values(call, item, f"[{i}]", WRAPPER_FIELDS)
+                for i, item in enumerate(items) if item is not None]
+    except (JsonBodyError, ApexError) as exc:
+        raise unhandled("System.JSONException", exc.message, DESERIALIZE_LINE) from None
     if not rows:
         return json_response("Success")
+    if len(rows) > MAX_DML_ROWS:
+        # The count is the rows this one insert would have made (our reading: 10001 for
+        # 10,001 records, as commonly reported; UNCONFIRMED for larger lists).
+        raise unhandled("System.LimitException", f"Too many DML rows: {len(rows)}", INSERT_LINE)
     ids = [new_id(call) for _ in rows]
     try:
         with call.store.tx() as db:
@@ -209,8 +242,9 @@ def upsert_accounts(call: Call):
     summary = {"results": results, "created": sum(1 for r in ok if r["created"]),
                "updated": sum(1 for r in ok if not r["created"]),
                "failed": len(results) - len(ok)}
-    status = 200 if len(ok) == len(results) else 207 if ok else 400
-    return json_response(summary, status)
+    # A partial success is 200 (Apex REST has no 207, see the module docstring); the caller
+    # reads "failed" and each result's "success".
+    return json_response(summary, 200 if ok else 400)
 
 
 SERVICES = {
@@ -232,4 +266,20 @@ def apex_rest(path: str = ""):
     if handler is None:
         raise ApexError(405, "METHOD_NOT_ALLOWED", f"HTTP {request.method} not supported",
                         headers={"Allow": ", ".join(service.methods)})
-    return handler(call)
+    try:
+        response = make_response(handler(call))
+    except ApiError as exc:
+        response = exc.response()
+    return _allowed_status(response)
+
+
+def _allowed_status(response: Response) -> Response:
+    """What a real org sends for this service answer: the answer itself, or the platform's 500
+    when the status is not one Apex REST allows. The body shape is the one observed for such
+    a 500 (Salesforce Stack Exchange, "REST API custom 5xx error payload", question 298136):
+    ``[{"errorCode": "INTERNAL_SERVER_ERROR", "message": "Invalid status code for HTTP
+    response: 550"}]``."""
+    if response.status_code in APEX_STATUS_CODES:
+        return response
+    message = f"Invalid status code for HTTP response: {response.status_code}"
+    return ApexError(500, "INTERNAL_SERVER_ERROR", message).response()

@@ -181,14 +181,27 @@ def _get(record_id: str):
                                 call.version))
 
 
+def _entity_is_deleted() -> ApiError:
+    return ApiError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
+
+
 def _update(record_id: str):
+    """PATCH: a record in the Recycle Bin is 404 ENTITY_IS_DELETED, as for DELETE (observed
+    Salesforce behaviour; StatusCode ENTITY_IS_DELETED, SOAP API Developer Guide, "Core Data
+    Types Used in API Calls"); an unknown id is NOT_FOUND."""
     call = current()
-    _live_row(call, record_id)
+    try:
+        _live_row(call, record_id)
+    except ApiError as exc:
+        if exc.code != "NOT_FOUND" or canonical_id(record_id) is None:
+            raise
     values = _sobject_values(call)
     with call.store.tx() as db:
         row = get_record(db, call.org["id"], record_id)
-        if row is None or row["is_deleted"]:  # deleted meanwhile
+        if row is None:
             raise not_found()
+        if row["is_deleted"]:  # deleted before, or meanwhile
+            raise _entity_is_deleted()
         error = save_update(db, call, row, values)
     if error:
         raise error.api_error()
@@ -204,7 +217,7 @@ def _delete(record_id: str):
         if row is None:
             raise not_found()
         if row["is_deleted"]:
-            raise ApiError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
+            raise _entity_is_deleted()
         soft_delete(db, row["id"], now())
     return "", 204
 

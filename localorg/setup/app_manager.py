@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, request
 
-from ..apps import AppSettingsError, create_app
+from ..apps import SESSION_TIMEOUT_CHOICES, AppSettingsError, create_app
 from ..store import callback_urls
 from ..web.pages import render
 from ..web.sessions import check_csrf, csrf_token
@@ -41,6 +41,18 @@ SCOPE_CHOICES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("full", "Full access (full)", ("full",)),
 )
 _SCOPES_OF = {value: scopes for value, _label, scopes in SCOPE_CHOICES}
+
+
+def _timeout_label(minutes: int) -> str:
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return "1 hour" if hours == 1 else f"{hours} hours"
+
+
+# Session Policies > Timeout Value: the choices of Salesforce's connected app setting (Salesforce
+# Help, "Manage Session Policies for a Connected App"); the ECA's list is UNCONFIRMED.
+TIMEOUT_CHOICES = tuple((m, _timeout_label(m)) for m in SESSION_TIMEOUT_CHOICES)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -60,6 +72,7 @@ class AppForm:
     require_secret_refresh: bool = True
     require_pkce: bool = True
     refresh_rotation: bool = False
+    session_timeout: str = ""  # minutes as typed in the form; "": the org's timeout
 
     @classmethod
     def from_post(cls, form: Any) -> AppForm:
@@ -70,7 +83,18 @@ class AppForm:
                    require_secret="require_secret" in form,
                    require_secret_refresh="require_secret_refresh" in form,
                    require_pkce="require_pkce" in form,
-                   refresh_rotation="refresh_rotation" in form)
+                   refresh_rotation="refresh_rotation" in form,
+                   session_timeout=form.get("session_timeout", "").strip())
+
+    def session_timeout_minutes(self) -> int | None:
+        """The chosen Timeout Value in minutes, None for the org's; a tampered value is an
+        error naming the choices (never a 500)."""
+        if not self.session_timeout:
+            return None
+        if not self.session_timeout.isdigit() or len(self.session_timeout) > 6:
+            raise AppSettingsError(f"Timeout Value {self.session_timeout[:20]!r} is not a "
+                                   "number of minutes; pick one from the list")
+        return int(self.session_timeout)
 
     def scopes(self) -> list[str]:
         """The scopes the ticked options grant (unknown values pass through to be rejected)."""
@@ -98,13 +122,15 @@ def _app_view(row: Any) -> dict[str, Any]:
             "require_secret_refresh": bool(row["require_secret_refresh"]),
             "require_pkce": bool(row["require_pkce"]),
             "refresh_rotation": bool(row["refresh_rotation"]),
+            "session_timeout": _timeout_label(row["session_timeout_minutes"])
+            if row["session_timeout_minutes"] else "the org's (2 hours)",
             "created": _created(row["created_at"])}
 
 
 def _form_page(form: AppForm, error: str | None = None, status: int = 200):
     return render("setup_app_new.html", status=status, title="New External Client App",
                   user=g.setup_user, form=form, error=error, scope_choices=SCOPE_CHOICES,
-                  csrf_token=csrf_token())
+                  timeout_choices=TIMEOUT_CHOICES, csrf_token=csrf_token())
 
 
 def register(bp: Blueprint) -> None:
@@ -137,7 +163,8 @@ def register(bp: Blueprint) -> None:
                              require_secret=form.require_secret,
                              require_secret_refresh=form.require_secret_refresh,
                              require_pkce=form.require_pkce,
-                             refresh_rotation=form.refresh_rotation)
+                             refresh_rotation=form.refresh_rotation,
+                             session_timeout_minutes=form.session_timeout_minutes())
         except AppSettingsError as exc:
             return _form_page(form, error=str(exc), status=400)
         # Rendered straight from the POST: the secret exists only in this response (the

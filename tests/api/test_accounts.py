@@ -46,14 +46,35 @@ def test_failure_answer_is_a_clear_error_not_a_success(clients):
     assert clients.stored_accounts("B") == before  # all or none: the good one is not saved
 
 
-def test_malformed_json_surfaces_the_parser_error(clients):
-    """NaN is not JSON: without local checks the service answers 400 JSON_PARSER_ERROR."""
+def test_malformed_json_surfaces_the_apex_json_exception(clients):
+    """NaN is not JSON: without local checks the post's class throws System.JSONException
+    outside its try, which Apex REST answers 500 APEX_ERROR (Apex Reference Guide, JSON
+    Class); the learner is told what to send instead."""
+    before = clients.stored_accounts("B")
     with pytest.raises(ApexFailure) as caught:
         post_accounts_to_apex(clients.sf_b, [{"Name": "x", "Description": math.nan}],
                               validate=False)
-    assert caught.value.status == 400
-    assert caught.value.error_code == "JSON_PARSER_ERROR"
-    assert "could not read the JSON body" in str(caught.value)
+    assert caught.value.status == 500
+    assert caught.value.error_code == "APEX_ERROR"
+    assert "threw System.JSONException" in str(caught.value)
+    assert "JSON array of objects" in str(caught.value)
+    assert clients.stored_accounts("B") == before
+
+
+def test_more_than_10000_accounts_are_refused_or_explained(clients):
+    """Apex allows 10,000 DML rows per transaction (Apex Developer Guide, "Execution Governors
+    and Limits"): checked before sending; sent anyway, the LimitException is explained."""
+    many = [{"Name": f"Bulk {i}"} for i in range(10_001)]
+    calls = clients.sf_b.api.calls
+    with pytest.raises(ValidationError, match="10,000 DML rows"):
+        post_accounts_to_apex(clients.sf_b, many)
+    assert clients.sf_b.api.calls == calls
+    with pytest.raises(ApexFailure) as caught:
+        post_accounts_to_apex(clients.sf_b, many, validate=False)
+    assert caught.value.status == 500
+    assert "Too many DML rows: 10001" in str(caught.value)
+    assert "at most 10,000 records" in str(caught.value) and "nothing was saved" in \
+        str(caught.value)
 
 
 BAD_PAYLOADS = {
@@ -119,10 +140,13 @@ def test_all_accounts_follows_every_page(clients):
 
 
 def test_upsert_service_reports_each_record(clients):
+    """A partial success is HTTP 200 with failures in the results (Apex REST allows no 207:
+    Apex Reference Guide, RestResponse Class)."""
     ok = {"Source_Id__c": "001UPSERTTEST0001", "Name": "Upsert One", "Type": "Prospect"}
     twin = {"Source_Id__c": "001UPSERTTEST0002", "Name": "Twin"}
     result = upsert_accounts_via_apex(clients.sf_b, [ok, twin, {**twin, "Name": "Twin 2"}])
-    assert (result.status, result.created, result.updated, result.failed) == (207, 1, 0, 2)
+    assert (result.status, result.created, result.updated, result.failed) == (200, 1, 0, 2)
+    assert "failed 2 (HTTP 200)" in str(result)
     assert [r.index for r in result.failures] == [1, 2]
     assert all("DUPLICATE_EXTERNAL_ID" in r.errors[0] for r in result.failures)
     assert result.results[0].id and result.results[0].created
@@ -178,3 +202,21 @@ def test_a_single_account_instead_of_a_list_is_refused(clients):
     with pytest.raises(ValidationError, match="list of accounts"):
         post_accounts_to_apex(clients.sf_b, {"Name": "Acme"})
     assert clients.sf_b.api.calls == calls
+
+
+def test_an_apex_status_refused_by_salesforce_is_explained():
+    """An AccountUpsertService that still answers 207 gets Salesforce's 500 "Invalid status code
+    for HTTP response: 207" (Apex Reference Guide, RestResponse Class; body as observed on
+    Salesforce Stack Exchange, question 298136): the learner is told to redeploy sfdx/."""
+    from simple_salesforce.exceptions import SalesforceGeneralError
+
+    from helpers.api.accounts import _apex_error
+
+    exc = SalesforceGeneralError("https://orgb.example/services/apexrest/accounts/upsert", 500,
+                                 "accounts/upsert", [{"errorCode": "INTERNAL_SERVER_ERROR",
+                                                      "message": "Invalid status code for HTTP "
+                                                                 "response: 207"}])
+    failure = _apex_error(exc, "accounts/upsert")
+    assert failure.status == 500 and failure.error_code == "INTERNAL_SERVER_ERROR"
+    assert "deploy the current classes from sfdx/" in str(failure)
+    assert "may or may not have been saved" in str(failure)

@@ -32,9 +32,23 @@ def test_state_is_fresh_and_has_at_least_256_bits_A01():
 def test_pkce_verifier_format_and_uniqueness_A04():
     verifiers = [new_code_verifier() for _ in range(1000)]
     assert len(set(verifiers)) == 1000
-    assert all(re.fullmatch(r"[A-Za-z0-9\-._~]{43,128}", v) for v in verifiers)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", v) for v in verifiers)
     with pytest.raises(ValueError):
         new_code_verifier(16)  # fewer than 32 random bytes is refused
+
+
+def test_pkce_verifier_rule_is_salesforces_A04():
+    """Salesforce takes jsforce's 171-character verifiers (src/oauth2.ts: base64url of
+    randomBytes(128)) and refuses "~" (nsflow issue 249, 2026), unlike RFC 7636 §4.1's
+    [A-Za-z0-9-._~]{43,128}; no upper bound is documented, 256 is ours."""
+    assert len(s256_challenge(new_code_verifier(128))) == 43
+    assert len(new_code_verifier(192)) == 256
+    s256_challenge("A" * 256)
+    for bad in ("A" * 42 + "~", "A" * 50 + ".", "A" * 42, "A" * 257):
+        with pytest.raises(ValueError, match="base64url"):
+            s256_challenge(bad)
+    with pytest.raises(ValueError):
+        new_code_verifier(193)
 
 
 def test_pkce_s256_known_answer_rfc7636_appendix_b_A05():

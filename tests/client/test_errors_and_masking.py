@@ -27,6 +27,8 @@ HELPERS = Path(__file__).resolve().parents[2] / "helpers"
     (wire.TOKEN_ERRORS["refresh_expired"], ["log in again"]),
     ({"error": "invalid_client", "error_description": "app must be installed into org"},
      ["installed"]),
+    ({"error": "invalid_client", "error_description": "Cross-org OAuth flows are not "
+      "supported for this external client app"}, ["another org", "SF_LOGIN_URL"]),
     ({"error": "access_denied", "error_description": "end-user denied authorization"},
      ["Deny"]),
 ])

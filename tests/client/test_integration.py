@@ -198,6 +198,27 @@ def test_expired_access_token_is_refreshed_once_and_the_call_retried_A21(orgs):
     assert [e.title for e in transcript.exchanges].count("POST /services/oauth2/token") == 2
 
 
+def test_identity_and_userinfo_refresh_on_403_bad_oauth_token_A21(orgs):
+    """The identity URL and userinfo answer an expired token with 403 ``Bad_OAuth_Token``,
+    not 401 (jsforce PR 736, Forrest PR 286): that refreshes once too, and a 403 that is not
+    about the token does not."""
+    _, settings, client, transcript = setup(orgs)
+    _, grant = login(orgs, settings)
+    token = client.exchange_code(grant)
+    api = AuthorizedSession(client, token)
+    expire(orgs, token.access_token)
+    assert api.identity()["user_id"] == token.user_id
+    assert api.refresh_count == 1
+    expire(orgs, api.token.access_token)
+    assert api.userinfo()["user_id"] == token.user_id
+    assert api.refresh_count == 2
+    other_user = token.id_url.rsplit("/", 1)[0] + "/005000000000001AAA"
+    response = api.request("GET", other_user)  # 403 for another user's identity: no refresh
+    assert response.status_code == 403 and response.text != "Bad_OAuth_Token"
+    assert api.refresh_count == 2
+    assert [e.title for e in transcript.exchanges].count("POST /services/oauth2/token") == 3
+
+
 def test_ten_threads_on_an_expired_token_share_one_refresh_A23(orgs):
     _, settings, client, transcript = setup(orgs)
     _, grant = login(orgs, settings)
@@ -258,7 +279,7 @@ def test_logout_revokes_the_grant_A24(orgs):
         api.token  # noqa: B018 (property access raises)
     stale = client.session.get(token.id_url, headers={
         "Authorization": f"Bearer {token.access_token}"})
-    assert stale.status_code == 401
+    assert (stale.status_code, stale.text) == (403, "Bad_OAuth_Token")  # identity URL
     with pytest.raises(TokenRequestError) as info:  # Salesforce: 400 for an unknown token
         client.revoke(token.refresh_token)
     assert info.value.status == 400

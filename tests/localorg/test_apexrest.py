@@ -46,22 +46,60 @@ def test_create_account_record_failure_is_swallowed_all_or_none(orgs):
 
 @pytest.mark.parametrize("raw", [b'[{"Name": "x"', b'{"Name": "x"}', b"\xff", b"",
                                  b'[{"Name": NaN}]', b'[{"Name": {"a": 1}}]', b'["just text"]'])
-def test_create_account_record_unparseable_body_is_400_B29(orgs, raw):
-    """The project asks for 400 JSON_PARSER_ERROR (a real org would answer 500 APEX_ERROR
-    System.JSONException, since the method calls JSON.deserialize itself)."""
+def test_create_account_record_unparseable_body_is_500_apex_error(orgs, raw):
+    """As on a real org: the post's class calls JSON.deserialize itself, outside its try, so a
+    body that is not a JSON list of objects is an unhandled System.JSONException: 500
+    APEX_ERROR with the exception and its stack line (sfdx/.../createAccountRecord.cls).
+    A deliberate exception to B-29: the point of the lesson is the post's flaw."""
     api = rest_client(orgs, "B")
     before = stored_count(orgs)
     resp = api.post(CREATE, data=raw, headers=JSON)
-    assert resp.status_code == 400
+    assert resp.status_code == 500
     body = resp.json()
     assert list(body[0]) == ["errorCode", "message"]
-    assert body[0]["errorCode"] == "JSON_PARSER_ERROR"
+    assert body[0]["errorCode"] == "APEX_ERROR"
+    assert body[0]["message"].startswith("System.JSONException: ")
+    assert body[0]["message"].endswith(
+        "\n\nClass.createAccountRecord.createAccount: line 28, column 1")
     assert stored_count(orgs) == before
 
 
 def test_parser_error_message_has_line_and_column(orgs):
     resp = rest_client(orgs, "B").post(CREATE, data=b'[{"Name" "x"}]', headers=JSON)
-    assert resp.json()[0]["message"].endswith("at [line:1, column:10]")
+    assert "at [line:1, column:10]\n\n" in resp.json()[0]["message"]
+    not_a_list = rest_client(orgs, "B").post(CREATE, json={"Name": "x"})
+    assert not_a_list.json()[0]["message"].startswith(
+        "System.JSONException: Malformed JSON: Expected '[' at the beginning of List/Set")
+
+
+def test_create_account_record_over_10000_rows_is_a_limit_exception(orgs):
+    """Apex governor limit: 10,000 DML rows per transaction (Apex Developer Guide, "Execution
+    Governors and Limits"). System.LimitException cannot be caught, so the post's class
+    answers 500 APEX_ERROR and nothing is inserted; 10,000 rows are fine."""
+    api = rest_client(orgs, "B")
+    before = stored_count(orgs)
+    resp = api.post(CREATE, json=[{"Name": f"Bulk {i}"} for i in range(10_001)])
+    assert resp.status_code == 500
+    assert resp.json() == [{"errorCode": "APEX_ERROR", "message": (
+        "System.LimitException: Too many DML rows: 10001\n\n"
+        "Class.createAccountRecord.createAccount: line 49, column 1")}]
+    assert stored_count(orgs) == before
+    nulls_do_not_count = [{"Name": "Bulk"}] * 2 + [None] * 9_999
+    ok = api.post(CREATE, json=nulls_do_not_count)
+    assert ok.text == '"Success"'
+
+
+def test_stack_lines_point_at_the_deployed_class():
+    """The stand-in's stack lines name the lines of sfdx/.../createAccountRecord.cls that
+    throw, so what a learner sees locally matches the deployed class."""
+    from pathlib import Path
+
+    from localorg.rest.apexrest import DESERIALIZE_LINE, INSERT_LINE
+
+    cls = (Path(__file__).resolve().parents[2] / "sfdx/force-app/main/default/classes/"
+           "createAccountRecord.cls").read_text().splitlines()
+    assert "JSON.deserialize(jsonString" in cls[DESERIALIZE_LINE - 1]
+    assert cls[INSERT_LINE - 1].strip() == "insert accList;"
 
 
 def test_other_methods_are_405_and_unknown_urls_404(orgs):
@@ -110,13 +148,15 @@ def test_upsert_service_creates_then_updates(orgs):
     assert rec["Name"] == "S1 renamed" and rec["Industry"] == "Energy"
 
 
-def test_upsert_service_partial_failure_is_207(orgs):
+def test_upsert_service_partial_failure_is_200_with_results(orgs):
+    """Partial success is 200, never 207: Apex REST allows no 207 (Apex Reference Guide,
+    RestResponse Class); a real org would turn it into 500."""
     api = rest_client(orgs, "B")
     k = uuid.uuid4().hex[:8]
     resp = _upsert(api, [{"Source_Id__c": f"{k}-1", "Name": "ok"},
                          {"Source_Id__c": f"{k}-2", "Description": "no name"},
                          {"Source_Id__c": f"{k}-3", "Name": "z" * 256}])
-    assert resp.status_code == 207
+    assert resp.status_code == 200
     body = resp.json()
     assert (body["created"], body["updated"], body["failed"]) == (1, 0, 2)
     err = body["results"][1]["errors"][0]
@@ -150,7 +190,7 @@ def test_upsert_service_duplicate_source_ids(orgs):
     b = api.create(Name="dup b", Source_Id__c=f"{k}-d")
     resp = _upsert(api, [{"Source_Id__c": f"{k}-d", "Name": "which one?"},
                          {"Source_Id__c": f"{k}-ok", "Name": "fine"}])
-    assert resp.status_code == 207
+    assert resp.status_code == 200
     err = resp.json()["results"][0]["errors"][0]
     assert err["statusCode"] == "DUPLICATE_EXTERNAL_ID"
     assert a in err["message"] and b in err["message"]

@@ -183,11 +183,12 @@ def test_pkce_method_without_challenge_is_refused(orgs, app):
 
 
 def test_pkce_required_by_the_app(orgs, app):
-    """B-06: the app's "Require PKCE" setting: no challenge -> invalid_request."""
-    err = redirected_error(get(orgs, base_query(app, code_challenge=None,
-                                                code_challenge_method=None)))
-    assert err == {"error": "invalid_request",
-                   "error_description": "missing required code challenge", "state": "s1"}
+    """B-06: the app's "Require PKCE" setting: no challenge -> invalid_request / missing
+    required code challenge, shown by Salesforce on its own error page, without a redirect
+    to the callback (observed on real orgs)."""
+    resp = get(orgs, base_query(app, code_challenge=None, code_challenge_method=None))
+    assert_error_page(resp, "invalid_request", "missing required code challenge")
+    assert "code_challenge_method=S256" in resp.text  # the hint says what to send
 
 
 def test_pkce_optional_when_the_app_does_not_require_it(orgs):

@@ -171,8 +171,10 @@ def test_org_a_flow_for_an_org_a_app(orgs):
     assert tok["access_token"].startswith(orgs.info["orgs"]["A"]["org_id"][:15] + "!")
 
 
-def test_user_of_another_org_gets_app_must_be_installed_page(orgs):
-    """KA 005132365: ORG A's user authorizing ORG B's app: error page, no redirect."""
+def test_user_of_another_org_gets_the_cross_org_eca_page(orgs):
+    """ORG A's user authorizing ORG B's Local External Client App: error page, no redirect,
+    with the ECA's text (unified.to, "SalesForce (External Client Apps) on Multiple
+    Organizations", April 2026), not the connected apps' "app must be installed into org"."""
     app = orgs.create_app(org="B")
     s = orgs.session()
     page = s.get(authorize_url(orgs, app.client_id, code_challenge=pkce_pair()[1]), timeout=10)
@@ -180,7 +182,8 @@ def test_user_of_another_org_gets_app_must_be_installed_page(orgs):
     back = login(s, page, user_a["username"], user_a["password"])
     resp = s.get(orgs.login_url + back.headers["Location"], allow_redirects=False, timeout=10)
     assert resp.status_code == 400 and "Location" not in resp.headers
-    assert "invalid_client" in resp.text and "app must be installed into org" in resp.text
+    assert "invalid_client" in resp.text
+    assert "Cross-org OAuth flows are not supported for this external client app" in resp.text
 
 
 def test_other_orgs_app_on_an_instance_host_is_refused_before_login(orgs):
@@ -189,7 +192,7 @@ def test_other_orgs_app_on_an_instance_host_is_refused_before_login(orgs):
                                             code_challenge=pkce_pair()[1]),
                               allow_redirects=False, timeout=10)
     assert resp.status_code == 400 and "Location" not in resp.headers
-    assert "app must be installed into org" in resp.text
+    assert "Cross-org OAuth flows are not supported for this external client app" in resp.text
 
 
 def test_instance_host_only_lets_its_own_users_log_in(orgs):
@@ -239,13 +242,23 @@ def test_third_party_client_requests_oauthlib_with_pkce(orgs):
     """A standard client (requests-oauthlib OAuth2Session, PKCE S256, client_secret_basic)
     completes the flow. The callback and token URL are https, so no insecure-transport flag.
     """
+    from oauthlib.oauth2 import WebApplicationClient
     from requests_oauthlib import OAuth2Session
+
+    class Base64urlVerifier(WebApplicationClient):
+        """oauthlib draws verifiers from RFC 7636's alphabet, "." and "~" included, which
+        Salesforce refuses ("~": nsflow issue 249, 2026); base64url is what jsforce and
+        the sf CLI send (src/oauth2.ts)."""
+
+        def create_code_verifier(self, length):  # noqa: ARG002 (oauthlib's signature)
+            self.code_verifier = pkce_pair()[0]
+            return self.code_verifier
 
     callback = "https://localhost:1717/OauthRedirect"  # never contacted: we stop at the 302
     app = orgs.create_app(callback_urls=[callback], scopes="api refresh_token")
     base = orgs.instance_url("B")
-    client = OAuth2Session(app.client_id, redirect_uri=callback, scope=["api", "refresh_token"],
-                           pkce="S256")
+    client = OAuth2Session(client=Base64urlVerifier(app.client_id), redirect_uri=callback,
+                           scope=["api", "refresh_token"], pkce="S256")
     url, state = client.authorization_url(base + "/services/oauth2/authorize")
     query = parse_qs(urlsplit(url).query)
     assert query["code_challenge_method"] == ["S256"]

@@ -67,23 +67,35 @@ def test_identity_of_another_user_is_403(orgs, tokens):
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"},
                                      {"Authorization": "Bearer "}, {"Authorization": "Basic x"},
                                      {"Authorization": "Bearer " + "x" * 10_000}])
-def test_identity_and_userinfo_without_a_valid_token_are_401(orgs, tokens, headers):
+def test_identity_and_userinfo_without_a_valid_token_are_403_bad_oauth_token(orgs, tokens,
+                                                                            headers):
+    """Salesforce answers 403 ``Bad_OAuth_Token`` here, not 401 (jsforce PR 736, Forrest PR
+    286); for a missing token the same answer is our choice (UNCONFIRMED)."""
     s = orgs.session()
     for url in (tokens["id"], orgs.login_url + USERINFO):
         resp = s.get(url, headers=headers, timeout=10)
-        assert resp.status_code == 401
-        assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+        assert (resp.status_code, resp.text) == (403, "Bad_OAuth_Token")
 
 
-def test_expired_access_token_is_401(orgs):
-    """B-24 (for the identity URL; the REST API has its own tests)."""
+def test_expired_or_revoked_access_token_is_403_bad_oauth_token(orgs):
+    """B-24 for the identity URL and userinfo: Salesforce answers 403 with the body
+    ``Bad_OAuth_Token`` (jsforce PR 736: "when the accessToken expires, this endpoint returns
+    a 403"; Forrest PR 286); the REST API's 401 has its own tests."""
     tok = get_tokens(orgs, orgs.create_app())
     s = orgs.session()
     assert s.get(tok["id"], headers=bearer(tok), timeout=10).status_code == 200
     with orgs.db().tx() as db:
         db.execute("UPDATE oauth_tokens SET expires_at=issued_at WHERE token_hash=?",
                    (hashlib.sha256(tok["access_token"].encode()).hexdigest(),))
-    assert s.get(tok["id"], headers=bearer(tok), timeout=10).status_code == 401
+    for url in (tok["id"], orgs.login_url + USERINFO):
+        resp = s.get(url, headers=bearer(tok), timeout=10)
+        assert (resp.status_code, resp.text) == (403, "Bad_OAuth_Token")
+        assert resp.headers["Content-Type"].startswith("text/plain")
+    revoked = get_tokens(orgs, orgs.create_app())
+    assert s.post(orgs.login_url + "/services/oauth2/revoke",
+                  data={"token": revoked["access_token"]}, timeout=10).status_code == 200
+    resp = s.get(revoked["id"], headers=bearer(revoked), timeout=10)
+    assert (resp.status_code, resp.text) == (403, "Bad_OAuth_Token")
 
 
 def test_userinfo_claims(orgs, tokens):

@@ -131,7 +131,7 @@ def test_revoke_access_token_with_post_form(orgs, app):
     assert resp.status_code == 200
     assert not active(orgs, app, tok["access_token"])
     assert orgs.session().get(tok["id"], headers={
-        "Authorization": "Bearer " + tok["access_token"]}, timeout=10).status_code == 401
+        "Authorization": "Bearer " + tok["access_token"]}, timeout=10).status_code == 403
     assert active(orgs, app, tok["refresh_token"])  # only that token
 
 
@@ -204,3 +204,27 @@ def test_introspect_requires_client_authentication(orgs, app):
     resp = s.post(orgs.login_url + INTROSPECT, data={"token": tok["access_token"]},
                   auth=(app.client_id, "wrong"), timeout=10)
     assert resp.status_code == 400 and resp.json()["error"] == "invalid_client"
+
+
+@pytest.mark.parametrize("rotation", [False, True])
+def test_a_sixth_approval_revokes_the_oldest_grant(orgs, rotation):
+    """Salesforce Help, "Manage OAuth-Enabled Connected Apps Access to Your Data": five unique
+    approvals per app per user; the sixth revokes the oldest (its refresh token and the access
+    tokens it issued). Other users and other apps are not affected."""
+    app = orgs.create_app(scopes="api refresh_token", refresh_rotation=rotation)
+    session = orgs.session()  # one browser: logged in and consent remembered after the first
+    grants = [get_tokens(orgs, app, session=session) for _ in range(5)]
+    if rotation:  # a rotated refresh token keeps its grant's age: grant 0 stays the oldest
+        grants[0] = {**grants[0], **refresh(orgs, app, grants[0]["refresh_token"]).json()}
+    assert all(active(orgs, app, g["refresh_token"]) for g in grants)
+    other_app = orgs.create_app(scopes="api refresh_token")
+    other = get_tokens(orgs, other_app)
+    sixth = get_tokens(orgs, app, session=session)
+
+    oldest = grants[0]
+    assert not active(orgs, app, oldest["refresh_token"])
+    assert not active(orgs, app, oldest["access_token"])
+    assert refresh(orgs, app, oldest["refresh_token"]).json()["error"] == "invalid_grant"
+    assert all(active(orgs, app, g[k]) for g in grants[1:] + [sixth]
+               for k in ("refresh_token", "access_token"))
+    assert active(orgs, other_app, other["refresh_token"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -97,7 +98,7 @@ def test_replayed_code_is_refused_and_revokes_what_it_issued(orgs, app):
     assert identity_status(orgs, first) == 200
     assert_error(post(orgs, code_form(app, code, verifier)), "invalid_grant",
                  "expired authorization code")
-    assert identity_status(orgs, first) == 401
+    assert identity_status(orgs, first) == 403  # Bad_OAuth_Token on the identity URL
     refresh = post(orgs, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
                           "client_id": app.client_id, "client_secret": app.client_secret})
     assert_error(refresh, "invalid_grant", "expired access/refresh token")
@@ -128,7 +129,7 @@ def test_concurrent_redemptions_give_exactly_one_token(orgs, app):
     # The 19 losers were otherwise valid replays, so the grant is revoked (B-14) whatever
     # the interleaving: the winner's tokens are stored revoked or revoked afterwards.
     winner = next(r for r in results if r.status_code == 200).json()
-    assert identity_status(orgs, winner) == 401
+    assert identity_status(orgs, winner) == 403  # Bad_OAuth_Token on the identity URL
 
 
 def test_code_is_bound_to_its_client(orgs, app):
@@ -164,8 +165,8 @@ def test_code_bound_to_redirect_uri_even_if_registered(orgs):
 @pytest.mark.parametrize("verifier", [
     None,                      # missing although a challenge was stored
     "wrong" * 9,               # well-formed but wrong
-    "A" * 42, "A" * 129,       # outside 43..128
-    "+" * 43, "/" * 50,        # not in the unreserved alphabet
+    "A" * 42, "A" * 257,       # outside 43..256
+    "+" * 43, "/" * 50,        # not base64url
 ])
 def test_code_is_bound_to_the_pkce_challenge(orgs, app, verifier):
     """B-18 (our choice; Salesforce's answer UNCONFIRMED): invalid_grant / invalid code verifier."""
@@ -173,6 +174,33 @@ def test_code_is_bound_to_the_pkce_challenge(orgs, app, verifier):
     assert_error(post(orgs, code_form(app, code, verifier)), "invalid_grant",
                  "invalid code verifier")
     assert post(orgs, code_form(app, code, right)).status_code == 200  # not consumed
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("nbytes", [32, 96, 128, 192])
+def test_base64url_verifiers_up_to_256_characters_are_accepted(orgs, app, nbytes):
+    """B-18: jsforce (src/oauth2.ts: base64url of randomBytes(128)), `sf org login web` and
+    the Mobile SDKs send 171-character verifiers and Salesforce accepts them; RFC 7636 §4.1
+    (Authlib) would stop at 128. No upper bound is documented: 256 (192 bytes) is ours."""
+    verifier = base64.urlsafe_b64encode(secrets.token_bytes(nbytes)).rstrip(b"=").decode()
+    assert len(verifier) in (43, 128, 171, 256)
+    code = authorize(orgs, app.client_id, code_challenge=_s256(verifier)).code
+    assert post(orgs, code_form(app, code, verifier)).status_code == 200
+
+
+@pytest.mark.parametrize("tail", ["~", "."])
+def test_rfc7636_characters_outside_base64url_are_refused(orgs, app, tail):
+    """B-18: Salesforce refuses a verifier with "~" (nsflow issue 249, 2026) although RFC
+    7636 §4.1 allows it; "." is refused alike (our reading: base64url only). The challenge
+    is the verifier's own, so only its alphabet is wrong."""
+    verifier = "A" * 50 + tail
+    code = authorize(orgs, app.client_id, code_challenge=_s256(verifier)).code
+    assert_error(post(orgs, code_form(app, code, verifier)), "invalid_grant",
+                 "invalid code verifier")
 
 
 def test_verifier_without_a_stored_challenge_is_refused(orgs):

@@ -98,3 +98,23 @@ def test_used_codes_and_revoked_tokens_stay_so_across_restarts(tmp_path):
         assert api.json()[0]["errorCode"] == "INVALID_SESSION_ID"
     finally:
         stop_server(restarted)
+
+
+def test_a_data_folder_from_before_session_timeouts_gets_the_column(tmp_path):
+    """An existing .localorg folder keeps working after an upgrade: the apps table gains
+    session_timeout_minutes (NULL: the org's 2 hours) when the store opens it."""
+    from localorg.store import Store
+
+    db = sqlite3.connect(tmp_path / "localorg.sqlite3")
+    db.execute("CREATE TABLE apps (id TEXT PRIMARY KEY, org_id TEXT NOT NULL, name TEXT NOT NULL,"
+               " client_id TEXT NOT NULL UNIQUE, client_secret_hash TEXT NOT NULL,"
+               " callback_urls TEXT NOT NULL, scopes TEXT NOT NULL, require_secret INTEGER NOT"
+               " NULL DEFAULT 1, require_secret_refresh INTEGER NOT NULL DEFAULT 1, require_pkce"
+               " INTEGER NOT NULL DEFAULT 1, refresh_rotation INTEGER NOT NULL DEFAULT 0,"
+               " created_at REAL NOT NULL)")
+    db.execute("INSERT INTO apps VALUES('0H4','00D','old','3MVG9x','h','[]','api',1,1,1,0,0)")
+    db.commit()
+    db.close()
+    store = Store(tmp_path)
+    assert store.one("SELECT session_timeout_minutes FROM apps")[0] is None
+    Store(tmp_path)  # opening again is a no-op

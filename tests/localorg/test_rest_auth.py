@@ -7,6 +7,7 @@ and org), B-34 (limit switch). Tokens come from the real OAuth flow (tests/local
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -208,3 +209,51 @@ def test_org_api_limit_column_sets_the_allocation_B34(orgs):
         with orgs.db().tx() as db:
             db.execute("UPDATE orgs SET api_limit=15000 WHERE id=?", (org_id,))
         set_api_usage(orgs, "A", 0)
+
+
+def _expiry(orgs, access: str) -> float:
+    return token_row(orgs, access)["expires_at"]
+
+
+def test_access_token_expires_after_inactivity_not_after_issue_B24(orgs):
+    """Salesforce Help, "Manage Session Policies for a Connected App: Session Timeout Control":
+    the timeout is how long a session "can remain idle before the access token expires";
+    every API call restarts it (the org's 2 hours by default)."""
+    access = _fresh_token(orgs)
+    row = token_row(orgs, access)
+    assert row["expires_at"] - row["issued_at"] == pytest.approx(7200, abs=1)
+    with orgs.db().tx() as db:  # issued 3 hours ago, last used almost 2 hours ago
+        db.execute("UPDATE oauth_tokens SET issued_at=issued_at-10800, expires_at=? WHERE id=?",
+                   (time.time() + 30, row["id"]))
+    assert _get(orgs, headers={"Authorization": f"Bearer {access}"}).status_code == 200
+    assert _expiry(orgs, access) == pytest.approx(time.time() + 7200, abs=5)
+    with orgs.db().tx() as db:  # idle for the whole timeout: gone, and a call does not revive it
+        db.execute("UPDATE oauth_tokens SET expires_at=? WHERE id=?", (time.time() - 1,
+                                                                       row["id"]))
+    assert _get(orgs, headers={"Authorization": f"Bearer {access}"}).status_code == 401
+    assert _expiry(orgs, access) < time.time()
+
+
+def test_the_apps_own_session_timeout_replaces_the_orgs_B24(orgs):
+    """The app's Timeout Value wins over the org's session settings (Salesforce Help, "Manage
+    Session Policies for a Connected App"); the identity URL counts as use too."""
+    app = orgs.create_app(name="REST auth 15 min", session_timeout_minutes=15)
+    tokens = get_tokens(orgs, app)
+    access = tokens["access_token"]
+    row = token_row(orgs, access)
+    assert row["expires_at"] - row["issued_at"] == pytest.approx(900, abs=1)
+    with orgs.db().tx() as db:
+        db.execute("UPDATE oauth_tokens SET expires_at=? WHERE id=?", (time.time() + 5,
+                                                                       row["id"]))
+    resp = orgs.session().get(tokens["id"], headers={"Authorization": f"Bearer {access}"},
+                              timeout=30)
+    assert resp.status_code == 200
+    assert _expiry(orgs, access) == pytest.approx(time.time() + 900, abs=5)
+
+
+@pytest.mark.parametrize("minutes", [0, 7, 10_000, True])
+def test_a_session_timeout_that_is_not_a_choice_is_refused(orgs, minutes):
+    from localorg import AppSettingsError
+
+    with pytest.raises(AppSettingsError, match="not a choice"):
+        orgs.create_app(name="bad timeout", session_timeout_minutes=minutes)

@@ -83,7 +83,12 @@ def test_create_get_update_delete_roundtrip(orgs):
     assert api.get(f"sobjects/Account/{rid}").json() == NOT_FOUND
     again = api.delete(f"sobjects/Account/{rid}")
     assert again.status_code == 404 and again.json()[0]["errorCode"] == "ENTITY_IS_DELETED"
-    assert api.patch(f"sobjects/Account/{rid}", json={"Name": "x"}).status_code == 404
+    # Updating a deleted record is ENTITY_IS_DELETED too, not NOT_FOUND (Salesforce).
+    patched = api.patch(f"sobjects/Account/{rid}", json={"Name": "x"})
+    assert patched.status_code == 404
+    assert patched.json() == [{"message": "entity is deleted", "errorCode": "ENTITY_IS_DELETED",
+                               "fields": []}]
+    assert api.patch(f"sobjects/Account/{rid[:14]}X", json={"Name": "x"}).json() == NOT_FOUND
     # Soft delete: still there for queryAll, with IsDeleted.
     q = format_soql("SELECT Id, IsDeleted FROM Account WHERE Id = {}", rid)
     assert api.get("query/", params={"q": q}).json()["totalSize"] == 0

@@ -375,6 +375,8 @@ def test_validation_error_keeps_what_was_typed(orgs):
     ({"scopes": []}, "at least one OAuth scope"),
     ({"scopes": ["api", "chatter_api"]}, "unknown OAuth scope"),
     ({"contact_email": "not an email"}, "Contact Email"),
+    ({"session_timeout": "7"}, "not a choice"),
+    ({"session_timeout": "2h"}, "not a number of minutes"),
 ])
 def test_invalid_settings_are_explained(orgs, overrides, message):
     browser = browser_for(orgs, "A")
@@ -494,3 +496,23 @@ def test_setup_pages_use_only_the_hosts_own_stylesheet(orgs):
     assert sheets == ["/static/localorg.css"]  # same host, no third-party assets (B-09)
     css = browser.get(orgs.instance_url("A") + sheets[0])
     assert css.status_code == 200 and ".setup-nav" in css.text
+
+
+def test_session_timeout_is_set_on_the_app_page(orgs):
+    """Session Policies > Timeout Value (Salesforce Help, "Manage Session Policies for a
+    Connected App"): the app's own idle timeout, or none for the org's 2 hours."""
+    browser = browser_for(orgs, "B")
+    base = orgs.instance_url("B")
+    page = browser.get(base + ECA_NEW).text
+    assert '<select name="session_timeout" id="session_timeout">' in page
+    assert '<option value="15" >15 minutes</option>' in page
+    own, default = unique("Timeout 30"), unique("Timeout org")
+    assert browser.post(base + ECA_NEW, data=new_app_form(
+        own, csrf_of(page), session_timeout="30")).status_code == 200
+    page = browser.get(base + ECA_NEW).text
+    assert browser.post(base + ECA_NEW, data=new_app_form(
+        default, csrf_of(page), session_timeout="")).status_code == 200
+    assert app_rows(orgs, own)[0]["session_timeout_minutes"] == 30
+    assert app_rows(orgs, default)[0]["session_timeout_minutes"] is None
+    listing = browser.get(base + "/lightning/setup/ExternalClientAppManager/home").text
+    assert "30 minutes" in listing and "the org&#39;s (2 hours)" in listing
