@@ -346,3 +346,12 @@ def test_sf_project_convert_source_converts_the_project(project, tmp_path):
     else:
         assert "createAccountRecord" in types["ApexClass"]
         assert not any("OrgB" in m for members in types.values() for m in members)
+
+
+@pytest.mark.parametrize("doc", ["docs/org-a-apex.md", "docs/real-orgs.md"])
+def test_apex_methods_the_docs_name_exist(doc, outlines):
+    # docs/org-a-apex.md is embedded in notebook 09: a renamed method must not leave it stale.
+    calls = set(re.findall(r"\b(OrgB\w+)\.(\w+)\(", (ROOT / doc).read_text()))
+    assert calls
+    for cls, method in calls:
+        assert method in outlines[cls]["methods"], f"{doc}: {cls}.{method}"
