@@ -355,3 +355,14 @@ def test_apex_methods_the_docs_name_exist(doc, outlines):
     assert calls
     for cls, method in calls:
         assert method in outlines[cls]["methods"], f"{doc}: {cls}.{method}"
+
+
+def test_apex_pkce_expectation_matches_the_python_client():
+    # The Apex test's expected S256 challenge is RFC 7636 Appendix B's; the notebooks' client
+    # computes it too (helpers/oauth/pkce.py), so both sides of the tutorial agree.
+    from helpers.oauth.pkce import s256_challenge
+
+    apex = (CLASSES / "OrgBWebServerFlowTest.cls").read_text()
+    (verifier,) = re.findall(r"String VERIFIER = '([^']+)'", apex)
+    (expected,) = re.findall(r"Assert\.areEqual\('([^']+)', OrgBWebServerFlow\.codeChallenge", apex)
+    assert s256_challenge(verifier) == expected == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
