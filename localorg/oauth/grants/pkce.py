@@ -14,11 +14,16 @@ from __future__ import annotations
 import re
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
-from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 
 from ..errors import VERIFIER_INVALID, SalesforceOAuthError
 
 S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest
+# RFC 7636 section 4.1 caps verifiers at 128 characters, but jsforce (and so the sf CLI)
+# sends base64url(128 random bytes) = 171 characters (jsforce lib/oauth2.js, useVerifier),
+# and real orgs accept it on every `sf org login web`. Salesforce's own upper bound is
+# UNCONFIRMED; the local orgs accept any longer verifier of RFC 7636's characters.
+LONG_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{129,}$")
 
 
 class SalesforcePkce(CodeChallenge):
@@ -47,6 +52,12 @@ class SalesforcePkce(CodeChallenge):
                 "invalid code_challenge: expected 43 base64url characters (S256)")
 
     def validate_code_verifier(self, grant, result):
+        verifier = grant.request.form.get("code_verifier") or ""
+        if LONG_VERIFIER.match(verifier):  # authlib refuses it: check it here, S256 only
+            challenge = self.get_authorization_code_challenge(grant.request.authorization_code)
+            if not challenge or create_s256_code_challenge(verifier) != challenge:
+                raise SalesforceOAuthError(*VERIFIER_INVALID)
+            return
         try:
             super().validate_code_verifier(grant, result)
         except (InvalidGrantError, InvalidRequestError):
