@@ -66,6 +66,7 @@ class Entity:
     fields: Callable[[str], tuple[Field, ...]]          # org key -> fields
     to_api: Callable[[Any, list[Field], str], dict]    # (row, selected, version) -> record
     tiebreak: str = "rowid"                             # stable order of equal sort keys
+    org_column: str = "org_id"                          # the column holding the org's id
 
     def field_map(self, org_key: str) -> dict[str, Field]:
         return {f.name.lower(): f for f in self.fields(org_key)}
@@ -242,8 +243,8 @@ def _compile(q: Query, org_key: str, org_id: str,
         selected.append(f)
     if entity is ACCOUNT:
         where = "org_id=? AND sobject='Account'" + ("" if all_rows else " AND is_deleted=0")
-    else:  # users are never deleted, so queryAll finds the same rows
-        where = "org_id=?"
+    else:  # read-only objects are never deleted, so queryAll finds the same rows
+        where = f"{entity.org_column}=?"
     c.params.append(org_id)
     if q.where is not None:
         where += f" AND {c.condition(q.where)}"

@@ -219,3 +219,30 @@ def test_versions_and_limits_used_by_the_clients(orgs):
     assert any(v["version"] == "51.0" for v in versions)  # the CLI's User lookup version
     limits = api.get("limits").json()
     assert set(limits["DailyApiRequests"]) == {"Max", "Remaining"}
+
+
+# --- Organization ---------------------------------------------------------------------------
+
+def test_organization_answers_the_sf_cli_query(orgs):
+    """@salesforce/core determineOrg asks this before an org's first command."""
+    api = rest_client(orgs, "B")
+    org = orgs.info["orgs"]["B"]
+    out = api.soql("SELECT Name, InstanceName, IsSandbox, TrialExpirationDate, NamespacePrefix, "
+                   "OrganizationType FROM Organization")
+    assert out["totalSize"] == 1
+    rec = out["records"][0]
+    assert rec == {"attributes": {"type": "Organization",
+                                  "url": f"/services/data/{VERSION}/sobjects/Organization/"
+                                         f"{org['org_id']}"},
+                   "Name": org["name"], "InstanceName": None, "IsSandbox": False,
+                   "TrialExpirationDate": None, "NamespacePrefix": None,
+                   "OrganizationType": "Developer Edition"}
+    assert api.soql("SELECT Id FROM Organization WHERE IsSandbox = true")["totalSize"] == 0
+    got = api.get(f"sobjects/Organization/{to15(org['org_id'])}", params={"fields": "Id,Name"})
+    assert got.json()["Id"] == org["org_id"]
+    other = api.get(f"sobjects/Organization/{orgs.info['orgs']['A']['org_id']}")
+    assert (other.status_code, other.json()) == (404, NOT_FOUND)
+    assert api.patch(f"sobjects/Organization/{org['org_id']}", json={"Name": "x"}
+                     ).status_code == 405
+    desc = api.get("sobjects/Organization/describe").json()
+    assert (desc["keyPrefix"], desc["updateable"]) == ("00D", False)

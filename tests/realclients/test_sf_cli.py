@@ -6,7 +6,8 @@ stdin, where the CLI prompts for it), its local callback server on port 1717
 "browser" the CLI opens is ``$BROWSER`` (xdg-open's fallback), a script that hands the URL
 to this test, which completes the pages with ``localorg.ScriptedBrowser`` and delivers the
 callback to the CLI. After the login the CLI reads ``sobjects/User/<id>`` (Username); then
-``org display``, ``data create record``, ``data query`` (which asks ``query?columns=true``),
+``org display``, ``org list`` (its edition comes from ``FROM Organization``),
+``data create record``, ``data query`` (which asks ``query?columns=true``),
 ``org list limits`` and ``api request rest`` on the Apex REST service.
 
 Port 1717 is fixed by the CLI, so everything runs in ONE test (never two logins at once).
@@ -111,28 +112,34 @@ def test_sf_cli_login_web_then_display_query_create_limits_apex(real_orgs, node_
     # --- what a developer does next ----------------------------------------------------
     shown = sf("org", "display", "--target-org", "orgb")
     assert (shown["username"], shown["connectedStatus"]) == (user["username"], "Connected")
+    # Filled from SELECT ... FROM Organization (@salesforce/core determineOrg).
+    listed = sf("org", "list")["nonScratchOrgs"]
+    assert [(o["username"], o["name"], o["orgEdition"], o["isSandbox"]) for o in listed] == \
+        [(user["username"], orgs.info["orgs"]["B"]["name"], "Developer Edition", False)]
 
     name = f"sf-cli-{uuid.uuid4().hex[:8]}"
     created = sf("data", "create", "record", "--target-org", "orgb", "--sobject", "Account",
                  "--values", f"Name='{name}' Industry=Energy")
     assert created["success"] is True and created["id"].startswith("001")
 
-    found = sf("data", "query", "--target-org", "orgb", "--query",
-               format_soql("SELECT Id, Name, Industry FROM Account WHERE Name = {}", name))
-    assert found["totalSize"] == 1
-    assert (found["records"][0]["Id"], found["records"][0]["Industry"]) == \
-        (created["id"], "Energy")
-    # The human format prints the columns of query?columns=true as the table's header.
+    # The table's header comes from query?columns=true (plugin-data retrieveColumns), asked
+    # after every non-empty result; the JSON output would not show it.
     table = subprocess.run(base + ["data", "query", "--target-org", "orgb", "--query",
-                                   "SELECT Id, Username FROM User"], env=env,
-                           capture_output=True, text=True, timeout=TIMEOUT)
+                                   format_soql("SELECT Id, Name, Industry FROM Account "
+                                               "WHERE Name = {}", name)],
+                           env=env, capture_output=True, text=True, timeout=TIMEOUT)
     assert table.returncode == 0, table.stderr[-1500:]
-    assert "USERNAME" in table.stdout and user["username"] in table.stdout
+    header, row = (line for line in table.stdout.splitlines() if "Energy" in line or
+                   "INDUSTRY" in line)
+    assert header.split() == ["│", "ID", "│", "NAME", "│", "INDUSTRY", "│"]
+    assert created["id"] in row and name in row
+    assert "Total number of records retrieved: 1." in table.stdout
 
     limits = {item["name"]: item for item in sf("org", "list", "limits", "--target-org", "orgb")}
     assert limits["DailyApiRequests"]["max"] == 15000
     assert 0 < limits["DailyApiRequests"]["remaining"] < 15000
 
+    before = localorg.stored_records("B", data_dir=orgs.data_dir)
     apex = subprocess.run(base + ["api", "request", "rest",
                                   "/services/apexrest/createAccountRecord", "--method", "POST",
                                   "--target-org", "orgb", "--body",
@@ -140,6 +147,4 @@ def test_sf_cli_login_web_then_display_query_create_limits_apex(real_orgs, node_
                           env=env, capture_output=True, text=True, timeout=TIMEOUT)
     assert apex.returncode == 0, apex.stderr[-1500:]
     assert apex.stdout.strip().endswith('"Success"')
-    assert sf("data", "query", "--target-org", "orgb", "--query",
-              format_soql("SELECT Id FROM Account WHERE Name = {}", f"{name} apex")
-              )["totalSize"] == 1
+    assert localorg.stored_records("B", data_dir=orgs.data_dir) == before + 1
