@@ -4,7 +4,8 @@ One run of tests/realclients/js/jsforce_flow.js: jsforce's web server flow with 
 PKCE (``OAuth2({useVerifier: true})``: a 171-character verifier), the login and consent
 pages completed by ``localorg.ScriptedBrowser``, then ``Connection.authorize(code)``, CRUD on
 Account, more than 2000 records read with ``queryMore`` and ``autoFetch``, and the tutorial's
-Apex REST service through ``conn.apex.post``. Checklist: B-18 (PKCE), B-32/B-33 (REST).
+Apex REST service through ``conn.apex.post``, ``identity()``, ``describeGlobal()``, the User
+record, ``limits()`` and ``logout()`` (token revocation). Checklist: B-18 (PKCE), B-25 (revocation), A-28 (no secret in output).
 Sources: jsforce documentation, "OAuth2 Web Server Flow" and "Query" (https://jsforce.github.io/document/).
 """
 
@@ -66,4 +67,10 @@ def test_jsforce_web_server_flow_crud_paging_and_apex_rest(real_orgs, node_tools
         "autoFetchInOrder": True}
     assert steps["apex"] == "Success"
     assert steps["apexCount"] == 2
+    more = steps["more"]
+    assert (more["identityUsername"], more["meUsername"]) == (user["username"], user["username"])
+    assert more["identityUserId"] == steps["userInfo"]["id"]
+    assert {"Account", "User", "Organization"} <= set(more["sobjects"])
+    assert more["dailyApiMax"] == 15000
+    assert steps["afterLogout"] == "INVALID_SESSION_ID"  # conn.logout() revoked the token
     assert app.client_secret not in out + err  # A-28: jsforce never prints the secret

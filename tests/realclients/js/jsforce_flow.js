@@ -73,6 +73,26 @@ async function main() {
     { Name: `${cfg.tag} apex 1`, Industry: 'Energy' }, { Name: `${cfg.tag} apex 2` }]);
   const apexCount = await conn.query(`SELECT COUNT() FROM Account WHERE Name LIKE '${cfg.tag} apex %'`);
   steps.apexCount = apexCount.totalSize;
+
+  // What else a jsforce program reads: identity URL, describe, the User record, limits.
+  const identity = await conn.identity();
+  const global = await conn.describeGlobal();
+  const me = await conn.sobject('User').retrieve(userInfo.id);
+  const limits = await conn.limits();
+  steps.more = { identityUsername: identity.username, identityUserId: identity.user_id,
+                 sobjects: global.sobjects.map((o) => o.name), meUsername: me.Username,
+                 dailyApiMax: limits.DailyApiRequests.Max };
+
+  // Logging out revokes the token (OAuth2 revoke); the next call must be refused.
+  const revoked = conn.accessToken;
+  await conn.logout();
+  try {
+    await new jsforce.Connection({ instanceUrl: steps.instanceUrl, accessToken: revoked,
+                                   version: API_VERSION }).query('SELECT Id FROM Account LIMIT 1');
+    steps.afterLogout = 'accepted';
+  } catch (err) {
+    steps.afterLogout = err.errorCode || err.name;
+  }
   console.log(JSON.stringify({ steps }));
 }
 
