@@ -12,7 +12,10 @@ Each object here serves ``GET sobjects/<Name>/<id>`` (15 or 18 characters, ``?fi
 :mod:`query`). Writes answer 405 METHOD_NOT_ALLOWED and describe says ``createable``,
 ``updateable`` and ``deletable`` false: the server creates users (demo users, workshop
 learners) and orgs. A real org lets an administrator's integration create and update Users
-(never delete them) and update some Organization fields; that is a deliberate gap.
+(never delete them) and update some Organization fields; that is a deliberate gap. What a
+real org answers for a write it refuses on these objects is UNCONFIRMED; 405 is the REST
+API's documented status for "the HTTP method isn't allowed for the resource" (REST API
+Developer Guide, Status Codes and Error Responses).
 
 Example::
 
