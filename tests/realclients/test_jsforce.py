@@ -5,7 +5,8 @@ PKCE (``OAuth2({useVerifier: true})``: a 171-character verifier), the login and 
 pages completed by ``localorg.ScriptedBrowser``, then ``Connection.authorize(code)``, CRUD on
 Account, more than 2000 records read with ``queryMore`` and ``autoFetch``, and the tutorial's
 Apex REST service through ``conn.apex.post``, ``identity()``, ``describeGlobal()``, the User
-record, ``limits()`` and ``logout()`` (token revocation). Checklist: B-18 (PKCE), B-25 (revocation), A-28 (no secret in output).
+record, ``limits()`` and ``logout()`` (token revocation).
+Checklist: B-18 (PKCE), B-25 (revocation), A-28 (no secret in output).
 Sources: jsforce documentation, "OAuth2 Web Server Flow" and "Query" (https://jsforce.github.io/document/).
 """
 
