@@ -2,6 +2,7 @@
 #   make lab    - create .venv, install, start the local orgs and JupyterLab (repository root, opens notebooks/00-overview.ipynb)
 #   make test   - create .venv, install, run ruff and every test (unit, integration, notebooks)
 #   make notebooks - re-execute every notebook against fresh seeded local orgs, saving the outputs
+#   make node-deps - npm ci: jsforce and the sf CLI for tests/realclients (once; make test runs it)
 # Plain equivalents without make are in the README.
 
 PYTHON ?= python3
@@ -14,7 +15,9 @@ endif
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test install lint bench orgs stop-orgs clean notebooks
+NODE_STAMP := node_modules/.installed
+
+.PHONY: lab test install lint bench orgs stop-orgs clean notebooks node-deps
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,18 +28,27 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-# Node tools for the offline checks of sfdx/ (the Apex parser; see package.json). Without npm the
-# checks skip locally (they fail when CI=true).
-NODE_STAMP := node_modules/.installed
-$(NODE_STAMP): package.json
-	@command -v npm >/dev/null || { echo "npm not found: sfdx/ Apex parser checks will skip"; exit 0; }; \
-	npm $(if $(wildcard package-lock.json),ci,install) --no-audit --no-fund && touch $@
+# Salesforce's own clients for tests/realclients, exactly as package-lock.json pins them
+# (install scripts are not needed and not run). Without npm the tests are skipped with a
+# hint, except in CI (CI=true), where both this and the tests fail.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --ignore-scripts --no-audit --no-fund && touch $(NODE_STAMP); \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "CI=true and npm is missing: install Node.js and npm (apt-get install npm)" >&2; \
+		exit 1; \
+	else \
+		echo "npm not found: tests/realclients (jsforce, sf CLI) will be skipped;" \
+		     "install Node.js + npm, then run make node-deps"; \
+	fi
+
+node-deps: $(NODE_STAMP)
 
 lab: $(STAMP)
 	$(PY) -m localorg status >/dev/null || $(PY) -c "import localorg; print(localorg.ensure_running())"
 	$(PY) -m jupyterlab notebooks/00-overview.ipynb
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) node-deps
 	$(PY) -m ruff check .
 	$(BIN)/lint-imports
 	$(PY) -m pytest

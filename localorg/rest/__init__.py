@@ -4,7 +4,9 @@
 
 * ``GET /services/data/`` (versions, no auth) and ``/services/data/vXX.X/`` (resources)
 * ``sobjects``, ``sobjects/Account/`` (+ ``describe``, ``<id>``, ``<extField>/<value>``)
-* ``query/?q=``, ``queryAll/?q=`` and their ``01g...-N`` next pages
+* ``sobjects/User/`` and ``sobjects/Organization/`` (+ ``describe``, ``<id>``), read-only
+  (readonly.py, users.py, organization.py)
+* ``query/?q=`` (+ ``&columns=true``), ``queryAll/?q=`` and their ``01g...-N`` next pages
 * ``composite/sobjects`` (+ ``/Account``, ``/Account/<extField>``), ``limits/``
 * ``/services/apexrest/...`` (services in ORG B only)
 
@@ -17,7 +19,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 
 from ..web.context import host_org
-from . import auth, faults, query, records  # noqa: F401  (these register their tables)
+
+# These register their tables, and (organization, users) their read-only sObjects.
+from . import auth, faults, organization, query, records, users  # noqa: F401
 
 
 def blueprint(host: str) -> Blueprint:

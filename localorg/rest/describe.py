@@ -26,7 +26,7 @@ INDUSTRY_VALUES = ("Agriculture", "Apparel", "Banking", "Biotechnology", "Chemic
                    "Retail", "Shipping", "Technology", "Telecommunications", "Transportation",
                    "Utilities", "Other")
 
-TEXT_TYPES = frozenset({"string", "textarea", "picklist", "phone", "url"})
+TEXT_TYPES = frozenset({"string", "textarea", "picklist", "phone", "url", "email"})
 ID_TYPES = frozenset({"id", "reference"})
 
 
@@ -89,7 +89,8 @@ _SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean",
                "int": "xsd:int", "currency": "xsd:double", "datetime": "xsd:dateTime"}
 
 
-def _describe_field(f: Field) -> dict:
+def describe_field(f: Field) -> dict:
+    """One entry of a describe's ``fields`` (Account's, and User's in users.py)."""
     sortable = f.filterable
     return {
         "name": f.name, "label": f.label, "type": f.type, "length": f.length,
@@ -130,7 +131,7 @@ def object_basics(version: str) -> dict:
 def describe(org_key: str, version: str) -> dict:
     """``GET sobjects/Account/describe``: the object plus every field."""
     return {**object_basics(version),
-            "fields": [_describe_field(f) for f in fields(org_key)],
+            "fields": [describe_field(f) for f in fields(org_key)],
             "childRelationships": [], "recordTypeInfos": [], "supportedScopes": [
                 {"label": "All accounts", "name": "everything"},
                 {"label": "My accounts", "name": "mine"}]}

@@ -12,11 +12,13 @@ import datetime as dt
 import json
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .. import ids
 from ..store import Store, register_schema
-from .describe import ID_TYPES, Field, field_map
+from .describe import ID_TYPES, SOBJECT, Field, fields
 from .errors import ApiError
 from .records import canonical_id, field_sql, sf_datetime, to_api
 from .soql import BoolOp, Compare, InList, Literal, Not, Query, parse, soql_error
@@ -26,7 +28,8 @@ CREATE TABLE IF NOT EXISTS query_cursors (
     locator TEXT PRIMARY KEY,        -- 18-character 01g... id
     org_id TEXT NOT NULL REFERENCES orgs(id),
     resource TEXT NOT NULL,          -- 'query' or 'queryAll'
-    fields TEXT NOT NULL,            -- JSON list of field API names, in SELECT order
+    fields TEXT NOT NULL,            -- JSON list of field API names, in SELECT order (Account),
+                                     -- or {"sobject": "User", "fields": [...]} for others
     ids TEXT NOT NULL,               -- JSON list of the result's record ids, in order
     batch INTEGER NOT NULL,
     expires_at REAL NOT NULL
@@ -42,11 +45,40 @@ _BATCH_RE = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
 _DATETIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?"
                           r"(Z|([+-])(\d{2}):(\d{2}))$")
 _LOCATOR_RE = re.compile(r"^(01g[0-9A-Za-z]{15})-(\d{1,9})$")
-_NO_COLUMN = ("No such column '{}' on entity 'Account'. If you are attempting to use a custom "
+_NO_COLUMN = ("No such column '{}' on entity '{}'. If you are attempting to use a custom "
               "field, be sure to append the '__c' after the custom field name. Please reference "
               "your WSDL or the describe call for the appropriate names.")
 _TYPE_WORDS = {"int": "integer", "currency": "double", "boolean": "boolean",
                "datetime": "dateTime"}
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An sObject SOQL can read: its fields and the table they come from.
+
+    ``Field.column`` is used as the SQL expression of a field over ``table`` (records.py's
+    ``field_sql`` for Account). Other modules register theirs (``users.py``: User).
+    """
+
+    name: str
+    key_prefix: str
+    table: str
+    fields: Callable[[str], tuple[Field, ...]]          # org key -> fields
+    to_api: Callable[[Any, list[Field], str], dict]    # (row, selected, version) -> record
+    tiebreak: str = "rowid"                             # stable order of equal sort keys
+    org_column: str = "org_id"                          # the column holding the org's id
+
+    def field_map(self, org_key: str) -> dict[str, Field]:
+        return {f.name.lower(): f for f in self.fields(org_key)}
+
+
+ACCOUNT = Entity(SOBJECT, ids.ACCOUNT_PREFIX, "records", fields, to_api, "seq")
+_ENTITIES: dict[str, Entity] = {"account": ACCOUNT}
+
+
+def register(entity: Entity) -> None:
+    """Make ``FROM <entity.name>`` queryable (object names are case-insensitive)."""
+    _ENTITIES[entity.name.lower()] = entity
 
 
 def _datetime(text: str) -> str | None:
@@ -73,16 +105,21 @@ def batch_size(header: str | None) -> int:
 
 
 class _Compiler:
-    def __init__(self, query: Query, org_key: str):
+    def __init__(self, query: Query, org_key: str, entity: Entity = ACCOUNT):
         self.q = query
-        self.fields = field_map(org_key)
+        self.entity = entity
+        self.fields = entity.field_map(org_key)
         self.params: list[Any] = []
 
     def field(self, ref) -> Field:
         f = self.fields.get(ref.name.lower())
         if f is None:
-            raise soql_error("INVALID_FIELD", self.q.text, ref.pos, _NO_COLUMN.format(ref.name))
+            raise soql_error("INVALID_FIELD", self.q.text, ref.pos,
+                             _NO_COLUMN.format(ref.name, self.entity.name))
         return f
+
+    def sql(self, f: Field) -> str:
+        return field_sql(f) if self.entity is ACCOUNT else f.column or f.name
 
     def bad_value(self, f: Field, lit: Literal, why: str | None = None) -> ApiError:
         if why is None:
@@ -124,7 +161,7 @@ class _Compiler:
         if not f.filterable:
             raise soql_error("INVALID_FIELD", self.q.text, node.field.pos,
                              f"field '{f.name}' can not be filtered in a query call")
-        expr = field_sql(f)
+        expr = self.sql(f)
         nocase = " COLLATE NOCASE" if f.is_text else ""
         if isinstance(node, InList):
             marks = ",".join("?" for _ in node.values)
@@ -172,23 +209,31 @@ class _Compiler:
                 raise soql_error("INVALID_FIELD", self.q.text, item.field.pos,
                                  f"field '{f.name}' can not be sorted in a query call")
             nocase = " COLLATE NOCASE" if f.is_text else ""
-            parts.append(f"{field_sql(f)}{nocase} {'DESC' if item.descending else 'ASC'} "
+            parts.append(f"{self.sql(f)}{nocase} {'DESC' if item.descending else 'ASC'} "
                          f"NULLS {'LAST' if item.nulls_last else 'FIRST'}")
         # Equal sort keys keep insertion order (newest first after a DESC key).
         first_desc = bool(self.q.order_by) and self.q.order_by[0].descending
-        parts.append(f"seq {'DESC' if first_desc else 'ASC'}")
+        parts.append(f"{self.entity.tiebreak} {'DESC' if first_desc else 'ASC'}")
         return ", ".join(parts)
 
 
-def _compile(q: Query, org_key: str, org_id: str, all_rows: bool) -> tuple[str, list, list]:
-    """SQL selecting the matching rows in order, its parameters, and the selected fields."""
-    if q.sobject.lower() != "account":
+def _entity(q: Query) -> Entity:
+    entity = _ENTITIES.get(q.sobject.lower())
+    if entity is None:
         raise soql_error("INVALID_TYPE", q.text, q.sobject_pos,
                          f"sObject type '{q.sobject}' is not supported. If you are attempting "
                          "to use a custom object, be sure to append the '__c' after the entity "
                          "name. Please reference your WSDL or the describe call for the "
                          "appropriate names.")
-    c = _Compiler(q, org_key)
+    return entity
+
+
+def _compile(q: Query, org_key: str, org_id: str,
+             all_rows: bool) -> tuple[str, list, list[Field], Entity]:
+    """SQL selecting the matching rows in order, its parameters, the selected fields and
+    the queried object."""
+    entity = _entity(q)
+    c = _Compiler(q, org_key, entity)
     selected: list[Field] = []
     for ref in q.fields:
         f = c.field(ref)
@@ -196,7 +241,10 @@ def _compile(q: Query, org_key: str, org_id: str, all_rows: bool) -> tuple[str, 
             raise soql_error("MALFORMED_QUERY", q.text, ref.pos,
                              f"duplicate field selected: {f.name}")
         selected.append(f)
-    where = "org_id=? AND sobject='Account'" + ("" if all_rows else " AND is_deleted=0")
+    if entity is ACCOUNT:
+        where = "org_id=? AND sobject='Account'" + ("" if all_rows else " AND is_deleted=0")
+    else:  # read-only objects are never deleted, so queryAll finds the same rows
+        where = f"{entity.org_column}=?"
     c.params.append(org_id)
     if q.where is not None:
         where += f" AND {c.condition(q.where)}"
@@ -204,11 +252,11 @@ def _compile(q: Query, org_key: str, org_id: str, all_rows: bool) -> tuple[str, 
         raise ApiError(400, "NUMBER_OUTSIDE_VALID_RANGE",
                        f"Maximum SOQL offset allowed is {MAX_OFFSET}")
     # Only names from describe.py reach the SQL text; every literal is a ? parameter.
-    sql = f"SELECT * FROM records WHERE {where} ORDER BY {c.order_by()}"  # noqa: S608
+    sql = f"SELECT * FROM {entity.table} WHERE {where} ORDER BY {c.order_by()}"  # noqa: S608
     if q.limit is not None or q.offset is not None:
         sql += " LIMIT ? OFFSET ?"
         c.params += [-1 if q.limit is None else min(q.limit, _SQL_INT_MAX), q.offset or 0]
-    return sql, c.params, selected
+    return sql, c.params, selected, entity
 
 
 def _next_url(version: str, resource: str, locator: str, offset: int) -> str:
@@ -226,7 +274,7 @@ def run_query(store: Store, rng: ids.Rng, org: dict, text: str, version: str,
     if not text or not text.strip():
         raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
     q = parse(text)
-    sql, params, selected = _compile(q, org["key"], org["id"], resource == "queryAll")
+    sql, params, selected, entity = _compile(q, org["key"], org["id"], resource == "queryAll")
     if q.count:
         row = store.one(f"SELECT count(*) AS n FROM ({sql})", tuple(params))  # noqa: S608
         return {"totalSize": row["n"], "done": True, "records": []}
@@ -236,15 +284,55 @@ def run_query(store: Store, rng: ids.Rng, org: dict, text: str, version: str,
     if len(rows) > batch:
         locator = rng.record_id(ids.QUERY_LOCATOR_PREFIX, "locator")
         now = time.time()
+        names = [f.name for f in selected]
+        spec = names if entity is ACCOUNT else {"sobject": entity.name, "fields": names}
         with store.tx() as db:
             db.execute("DELETE FROM query_cursors WHERE expires_at<?", (now,))
             db.execute("INSERT INTO query_cursors(locator, org_id, resource, fields, ids, batch,"
                        " expires_at) VALUES(?,?,?,?,?,?,?)",
-                       (locator, org["id"], resource, json.dumps([f.name for f in selected]),
+                       (locator, org["id"], resource, json.dumps(spec),
                         json.dumps([r["id"] for r in rows]), batch, now + CURSOR_SECONDS))
         out["nextRecordsUrl"] = _next_url(version, resource, locator, batch)
-    out["records"] = [to_api(r, selected, version) for r in page]
+    out["records"] = [entity.to_api(r, selected, version) for r in page]
     return out
+
+
+# Apex types of the field types, for ``columns=true``.
+_APEX_TYPES = {"id": "Id", "reference": "Id", "boolean": "Boolean", "int": "Integer",
+               "currency": "Decimal", "datetime": "Datetime"}
+_NUMBER_TYPES = frozenset({"int", "currency"})
+
+
+def columns(org: dict, text: str) -> dict:
+    """Answer ``GET query/?q=...&columns=true``: the query's columns, not its rows.
+
+    The sf CLI's ``data query`` asks for it after every non-empty result and prints the
+    ``columnName`` of each ``columnMetadata`` entry (plugin-data, ``retrieveColumns``).
+    Salesforce does not document the resource; the shape (keys, ``apexType`` names,
+    ``displayName`` = the field name) follows what orgs answer and the types of
+    jsforce's ``QueryColumnsSfdc``. UNCONFIRMED: ``SELECT COUNT()`` gets an empty
+    ``columnMetadata`` (it has no column to show).
+
+    Example::
+
+        columns(org, "SELECT Id FROM Account")["columnMetadata"][0]["apexType"]  # "Id"
+    """
+    if not text or not text.strip():
+        raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
+    q = parse(text)
+    _sql, _params, selected, entity = _compile(q, org["key"], org["id"], False)
+    return {
+        "columnMetadata": [{
+            "aggregate": False, "apexType": _APEX_TYPES.get(f.type, "String"),
+            "booleanType": f.type == "boolean", "columnName": f.name, "custom": f.custom,
+            "displayName": f.name, "foreignKeyName": None,
+            "insertable": f.writable, "joinColumns": [],
+            "numberType": f.type in _NUMBER_TYPES, "textType": f.is_text,
+            "updatable": f.writable,
+        } for f in selected],
+        "entityName": entity.name, "groupBy": False,
+        "idSelected": any(f.name == "Id" for f in selected), "keyPrefix": entity.key_prefix,
+    }
 
 
 def next_page(store: Store, org: dict, locator_offset: str, version: str) -> dict:
@@ -267,13 +355,17 @@ def next_page(store: Store, org: dict, locator_offset: str, version: str) -> dic
         if offset >= total:
             raise invalid
         end = offset + cur["batch"]
-        rows = db.execute("SELECT r.* FROM query_cursors c, json_each(c.ids) j "
-                          "JOIN records r ON r.id = j.value WHERE c.locator=? AND j.key>=? "
-                          "AND j.key<? ORDER BY j.key", (locator, offset, end)).fetchall()
-    by_name = field_map(org["key"])
-    selected = [by_name[n.lower()] for n in json.loads(cur["fields"])]
+        spec = json.loads(cur["fields"])
+        entity, names = ((ACCOUNT, spec) if isinstance(spec, list)
+                         else (_ENTITIES[spec["sobject"].lower()], spec["fields"]))
+        # The table name comes from a registered Entity, never from the request.
+        rows = db.execute(f"SELECT r.* FROM query_cursors c, json_each(c.ids) j "  # noqa: S608
+                          f"JOIN {entity.table} r ON r.id = j.value WHERE c.locator=? AND "
+                          "j.key>=? AND j.key<? ORDER BY j.key", (locator, offset, end)).fetchall()
+    by_name = entity.field_map(org["key"])
+    selected = [by_name[n.lower()] for n in names]
     out: dict[str, Any] = {"totalSize": total, "done": end >= total}
     if end < total:
         out["nextRecordsUrl"] = _next_url(version, cur["resource"], locator, end)
-    out["records"] = [to_api(r, selected, version) for r in rows]
+    out["records"] = [entity.to_api(r, selected, version) for r in rows]
     return out

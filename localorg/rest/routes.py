@@ -33,6 +33,8 @@ def describe_global():
 
 def _query(resource: str):
     call = current()
+    if request.args.get("columns", "").lower() == "true":  # the sf CLI's column metadata
+        return json_response(query.columns(call.org, request.args.get("q", "")))
     return json_response(query.run_query(
         call.store, call.runtime.rng, call.org, request.args.get("q", ""), call.version,
         resource, query.batch_size(request.headers.get("Sforce-Query-Options"))))

@@ -14,6 +14,7 @@ from flask import request
 
 from .. import ids
 from ..store import now
+from . import organization, readonly, users  # noqa: F401  (these register their objects)
 from .calls import Call, current, dispatch, json_body
 from .describe import SOBJECT, Field, describe, field_map, fields, object_basics
 from .errors import NOT_FOUND, ApiError, json_response
@@ -92,10 +93,13 @@ def new_id(call: Call) -> str:
 def describe_global():
     call = current()
     return json_response({"encoding": "UTF-8", "maxBatchSize": 200,
-                          "sobjects": [object_basics(call.version)]})
+                          "sobjects": [object_basics(call.version)] + [
+                              o.object_basics(call.version) for o in readonly.all_objects()]})
 
 
 def sobject_root(sobject: str):
+    if (ro := readonly.find(sobject)) is not None:
+        return ro.sobject_root()
     require_sobject(sobject)
     return dispatch({"GET": _metadata, "POST": _create})
 
@@ -133,12 +137,16 @@ def _sobject_values(call: Call) -> dict[Field, Any]:
 
 
 def describe_sobject(sobject: str):
+    if (ro := readonly.find(sobject)) is not None:
+        return ro.describe_sobject()
     require_sobject(sobject)
     call = current()
     return dispatch({"GET": lambda: json_response(describe(call.org_key, call.version))})
 
 
 def record(sobject: str, record_id: str):
+    if (ro := readonly.find(sobject)) is not None:
+        return ro.record(record_id)
     require_sobject(sobject)
     return dispatch({"GET": _get, "PATCH": _update, "DELETE": _delete}, record_id=record_id)
 

@@ -19,7 +19,7 @@ NOT_FOUND = [{"message": "The requested resource does not exist", "errorCode": "
 def test_describe_global_metadata_and_describe(orgs):
     api = rest_client(orgs, "B")
     glob = api.get("sobjects").json()
-    assert [s["name"] for s in glob["sobjects"]] == ["Account"]
+    assert [s["name"] for s in glob["sobjects"]] == ["Account", "Organization", "User"]
     assert glob["sobjects"][0]["keyPrefix"] == "001"
     meta = api.get("sobjects/Account/").json()
     assert meta["objectDescribe"]["name"] == "Account"
