@@ -13,6 +13,8 @@ BIN := $(VENV)/bin
 endif
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+# Node tools for the tests (configurable-http-proxy: JupyterHub's proxy), from package-lock.json
+NPM_STAMP := node_modules/.installed
 
 .PHONY: lab test install lint bench orgs stop-orgs clean notebooks
 
@@ -25,11 +27,15 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(NPM_STAMP)
+
 lab: $(STAMP)
 	$(PY) -m localorg status >/dev/null || $(PY) -c "import localorg; print(localorg.ensure_running())"
 	$(PY) -m jupyterlab notebooks/00-overview.ipynb
 
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m ruff check .
 	$(BIN)/lint-imports
 	$(PY) -m pytest
@@ -50,4 +56,4 @@ stop-orgs: $(STAMP)
 	$(PY) -m localorg stop
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules
