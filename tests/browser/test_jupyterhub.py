@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -46,7 +47,7 @@ from playwright.sync_api import Locator, Page, expect
 
 import localorg
 from helpers.tutorial.dryrun import SEED, environment, free_ports
-from tests.browser.conftest import CHROMIUM_ARGS, TIMEOUT_MS, _in_ci
+from tests.browser.conftest import CHROMIUM_ARGS, TIMEOUT_MS, _in_ci, chromium_path
 from tests.browser.test_jupyterlab import (
     KERNEL_MS,
     LINK_TEXT,
@@ -152,23 +153,27 @@ c.Spawner.http_timeout = 90
 
 @pytest.fixture(scope="module")
 def hub(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:  # noqa: ARG001
+    if importlib.util.find_spec("jupyterhub") is None:
+        _missing("the JupyterHub test needs jupyterhub: `pip install -r requirements.txt`")
+    node = shutil.which("node")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True,
+                             timeout=30).stdout if node else ""
+    major = re.match(r"v(\d+)\.", version)
+    if not major or int(major.group(1)) < 18:
+        _missing(f"the JupyterHub test needs Node.js >= 18 for configurable-http-proxy (found "
+                 f"{version.strip() or 'none'}): `sudo apt-get install nodejs npm`")
     if not os.access(CHP, os.X_OK):
         _missing(f"the JupyterHub test needs configurable-http-proxy ({CHP} is missing): "
-                 "run `make test` or `npm ci` in the repository")
-    if shutil.which("node") is None:
-        _missing("the JupyterHub test needs Node.js >= 18 (`sudo apt-get install nodejs`)")
+                 "`make test` installs it (`npm ci`, package.json)")
     root = tmp_path_factory.mktemp("hub")
     home = root / "home" / LEARNER
     home.mkdir(parents=True)
     _copy_notebooks(home)
     data = root / "localorg"
-    port, hub_port, api_port, base = (free_ports(1), free_ports(1), free_ports(1),
-                                      free_ports(3))
-    callback = free_ports(1)
-    taken = {port, hub_port, api_port, base, base + 1, base + 2}
-    assert len(taken) == 6, "free_ports returned the same port twice; run again"
-    while callback in taken:
-        callback = free_ports(1)
+    # One block of free ports: ORG logins + A + B, the hub, its API, the proxy's API, the
+    # notebook's callback listener.
+    base = free_ports(7)
+    port, hub_port, api_port, callback = base + 3, base + 4, base + 5, base + 6
     url = f"https://{HUB_NAME}:{port}"
     # What the trainer sets for every learner (docs/workshops.md): one address, the hub's
     # redirect to the logged-in learner's own server.
@@ -221,8 +226,7 @@ def hub_page(browser, hub: Hub) -> Iterator[Page]:
     """A Chromium of its own: the hub's name maps to 127.0.0.1 and only its key is trusted."""
     args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {HUB_NAME} 127.0.0.1",
             f"--ignore-certificate-errors-spki-list={hub.spki}"]
-    own = browser.browser_type.launch(executable_path=browser_path(), args=args,
-                                      headless=True)
+    own = browser.browser_type.launch(executable_path=chromium_path(), args=args, headless=True)
     try:
         ctx = own.new_context(viewport={"width": 1280, "height": 900})
         ctx.set_default_timeout(TIMEOUT_MS)
@@ -231,18 +235,11 @@ def hub_page(browser, hub: Hub) -> Iterator[Page]:
         own.close()
 
 
-def browser_path() -> str:
-    from tests.browser.conftest import chromium_path
-
-    path = chromium_path()
-    assert path, "the browser fixture found Chromium a moment ago"
-    return path
-
-
 def test_learner_on_jupyterhub_logs_in_and_posts(hub_page, hub, shots, monkeypatch):
-    """The whole hub path with a non-loopback host name (docs/workshops.md; security.md
-    B-nn for the login host's prefix handling in localorg/web/proxy.py). Salesforce's Web
-    Server Flow: "OAuth 2.0 Web Server Flow for Web App Integration", Salesforce Help,
+    """The whole hub path with a non-loopback host name, as on every real hub
+    (docs/workshops.md; localorg/web/proxy.py; security.md B-07: the login and consent
+    forms are posted with the hub's ``Origin``). The flow: "OAuth 2.0 Web Server Flow for
+    Web App Integration", Salesforce Help,
     https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm"""
     page = hub_page
     user = hub.orgs.user("B")
@@ -309,8 +306,8 @@ def test_learner_on_jupyterhub_logs_in_and_posts(hub_page, hub, shots, monkeypat
     expect(nb.output(grant_cell)).not_to_contain_text("Error")
     shots(page, "grant")
 
-    # Notebook 08: the post. It catches up on 04-07 itself (the token from the grant above
-    # is exchanged at the login host's /token, called by the kernel).
+    # Notebook 08: the post, from the learner's kernel on the hub. It catches up on 01-07
+    # itself (its demo user logs in on loopback, as in test_jupyterlab.py).
     page.goto(f"{hub.url}/hub/user-redirect/lab/tree/{NOTEBOOKS[2]}?reset")
     cells = json.loads((hub.home / NOTEBOOKS[2]).read_text())["cells"]
     nb = Notebook(page, ["".join(cell["source"]) for cell in cells])
