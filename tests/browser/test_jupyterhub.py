@@ -249,14 +249,9 @@ def test_learner_on_jupyterhub_logs_in_and_posts(hub_page, hub, shots, monkeypat
     shots(page, "hub-login")
     page.click("#login_submit")
 
-    notebook = NOTEBOOKS[0]
-    cells = json.loads((hub.home / notebook).read_text())["cells"]
-    page.goto(f"{hub.url}/hub/user-redirect/lab/tree/{notebook}?reset")
-    nb = Notebook(page, ["".join(cell["source"]) for cell in cells])
-    expect(nb.cells.first).to_be_visible(timeout=SPAWN_MS)
+    nb = _open(page, hub, NOTEBOOKS[0], SPAWN_MS)  # the hub spawns the learner's server
     assert urlsplit(page.url).netloc == f"{HUB_NAME}:{urlsplit(hub.url).port}"
     assert urlsplit(page.url).path.startswith(f"/user/{LEARNER}/lab")
-    nb.wait_idle()
     shots(page, "jupyterlab-on-the-hub")
 
     user_cell = nb.find("if progress.target.is_local:")
@@ -308,14 +303,14 @@ def test_learner_on_jupyterhub_logs_in_and_posts(hub_page, hub, shots, monkeypat
 
     # Notebook 08: the post, from the learner's kernel on the hub. It catches up on 01-07
     # itself (its demo user logs in on loopback, as in test_jupyterlab.py).
-    page.goto(f"{hub.url}/hub/user-redirect/lab/tree/{NOTEBOOKS[2]}?reset")
-    cells = json.loads((hub.home / NOTEBOOKS[2]).read_text())["cells"]
-    nb = Notebook(page, ["".join(cell["source"]) for cell in cells])
-    expect(nb.cells.first).to_be_visible(timeout=KERNEL_MS)
-    nb.wait_idle()
+    nb = _open(page, hub, NOTEBOOKS[2], KERNEL_MS)
     post_cell = nb.find("payload = [api.account_payload(latest)]")
     query_cell = nb.find("name = api.soql_quote(")
-    nb.run(0, query_cell)
+    try:
+        nb.run(0, query_cell)
+    except AssertionError:
+        shots(page, "notebook-08-stopped")  # the cell that failed, for the CI artifacts
+        raise
     expect(nb.output(post_cell)).to_contain_text("ORG B created 1 Account(s)")
     expect(page.locator(".jp-OutputArea-output[data-mime-type*='error']")).to_have_count(0)
     shots(page, "posted-from-the-hub")
@@ -323,6 +318,22 @@ def test_learner_on_jupyterhub_logs_in_and_posts(hub_page, hub, shots, monkeypat
     for key, value in hub.env.items():
         monkeypatch.setenv(key, value)
     _assert_account_in_org_b(hub, nb, query_cell)
+
+
+def _open(page: Page, hub: Hub, notebook: str, timeout: int) -> Notebook:
+    """Open ``notebook`` in the learner's JupyterLab through the hub, ready for Shift+Enter.
+
+    The status bar's kernel state is the CURRENT document's: JupyterLab restores the tabs
+    of the previous page first, so the test waits until ``notebook`` is the current tab
+    before it trusts "Idle" (else the keys go to another notebook, or to none)."""
+    page.goto(f"{hub.url}/hub/user-redirect/lab/tree/{notebook}?reset")
+    cells = json.loads((hub.home / notebook).read_text())["cells"]
+    nb = Notebook(page, ["".join(cell["source"]) for cell in cells])
+    expect(page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")).to_have_text(
+        notebook, timeout=timeout)
+    expect(nb.cells.first).to_be_visible(timeout=timeout)
+    nb.wait_idle()
+    return nb
 
 
 def _landed(tab: Page, expected: str) -> Locator:
