@@ -1,6 +1,6 @@
-# Two commands do all the set-up on a fresh machine with only Python 3.10+:
+# Two commands do all the set-up on a fresh machine with only Python 3.10+ (make test: also Node.js 18+ and npm):
 #   make lab    - create .venv, install, start the local orgs and JupyterLab (repository root, opens notebooks/00-overview.ipynb)
-#   make test   - create .venv, install, run ruff and every test (unit, integration, notebooks)
+#   make test   - create .venv, install (and npm ci: JupyterHub's proxy for a browser test), run ruff and every test
 #   make notebooks - re-execute every notebook against fresh seeded local orgs, saving the outputs
 # Plain equivalents without make are in the README.
 
