@@ -1,8 +1,9 @@
 """A real JupyterHub: a learner's browser on another machine, the kernel on the hub.
 
 What a trainer runs for a class (docs/workshops.md), on one machine: JupyterHub (PyPI) with
-configurable-http-proxy (npm, ``package.json``; ``make test`` runs ``npm ci``), the dummy
-authenticator, ``SimpleLocalProcessSpawner`` (no user switching, so it works as root in CI)
+configurable-http-proxy (npm, ``package.json``; ``make test`` runs ``npm ci``), one shared
+password (``SharedPasswordAuthenticator``, which replaced ``DummyAuthenticator``'s password in
+JupyterHub 5.3), ``SimpleLocalProcessSpawner`` (no user switching, so it works as root in CI)
 starting ``jupyterhub-singleuser`` from this ``.venv`` (the project and jupyter-server-proxy
 installed), and ``TUTORIAL_PUBLIC_URL=<hub>/hub/user-redirect/`` for every learner. The hub
 listens on 127.0.0.1 over HTTPS with a throw-away certificate for ``hub.example.test``.
@@ -70,7 +71,7 @@ HUB_START_S = 60
 @dataclass
 class Hub:
     url: str                      # as the learner's browser shows it
-    password: str                 # the dummy authenticator's shared password
+    password: str                 # the hub's shared password (SharedPasswordAuthenticator)
     spki: str                     # base64 SHA-256 of the hub certificate's public key
     env: dict[str, str]           # the tutorial's environment in the learner's server
     orgs: localorg.LocalOrgInfo
@@ -129,13 +130,12 @@ c.JupyterHub.hub_ip, c.JupyterHub.hub_port = s["hub_ip"], s["hub_port"]
 c.JupyterHub.db_url = s["db"]
 c.JupyterHub.cookie_secret_file = s["cookie_secret"]
 c.JupyterHub.cleanup_servers = True
-c.JupyterHub.check_running_servers = False
 c.ConfigurableHTTPProxy.command = s["chp"]
 c.ConfigurableHTTPProxy.api_url = s["api_url"]
 c.ConfigurableHTTPProxy.pid_file = s["pid"]
 c.ConfigurableHTTPProxy.should_start = True
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = s["password"]
+c.JupyterHub.authenticator_class = "shared-password"  # DummyAuthenticator's successor (5.3)
+c.SharedPasswordAuthenticator.user_password = s["password"]
 c.Authenticator.allowed_users = {{s["user"]}}
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = s["home"]
