@@ -1,8 +1,8 @@
-# Two commands do all the set-up on a fresh machine with only Python 3.10+:
+# Two commands do all the set-up on a fresh machine with only Python 3.10+ (make test: also Node.js 18+ and npm):
 #   make lab    - create .venv, install, start the local orgs and JupyterLab (repository root, opens notebooks/00-overview.ipynb)
-#   make test   - create .venv, install, run ruff and every test (unit, integration, notebooks)
+#   make test   - create .venv, install, npm ci (test-only Node tools), run ruff, lint-imports and every test
 #   make notebooks - re-execute every notebook against fresh seeded local orgs, saving the outputs
-#   make node-deps - npm ci: jsforce and the sf CLI for tests/realclients (once; make test runs it)
+#   make node-deps - npm ci: jsforce, the sf CLI, the Apex parser, JupyterHub's proxy (once; make test runs it)
 # Plain equivalents without make are in the README.
 
 PYTHON ?= python3
@@ -38,7 +38,7 @@ $(NODE_STAMP): package.json package-lock.json
 		echo "CI=true and npm is missing: install Node.js and npm (apt-get install npm)" >&2; \
 		exit 1; \
 	else \
-		echo "npm not found: tests/realclients (jsforce, sf CLI) will be skipped;" \
+		echo "npm not found: the tests that need Node (jsforce, sf CLI, Apex parser, JupyterHub) will be skipped;" \
 		     "install Node.js + npm, then run make node-deps"; \
 	fi
 

@@ -17,6 +17,7 @@ import argparse
 import base64
 import hashlib
 import json
+import os
 import secrets
 import statistics
 import subprocess
@@ -29,7 +30,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+from werkzeug.security import generate_password_hash
 
+import localorg
 from localorg import ScriptedBrowser, add_learners, create_app, free_port_base
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,14 +55,63 @@ class Timings:
         with self._lock:
             self.errors.append(what)
 
+    def percentile(self, q: float) -> float:
+        """The ``q`` quantile (0..1) of the latencies, in seconds (0 without requests)."""
+        v = sorted(self.values)
+        return v[min(len(v) - 1, int(q * len(v)))] if v else 0.0
+
     def summary(self) -> str:
         v = sorted(self.values)
         if not v:
             return "no requests"
-        p = lambda q: v[min(len(v) - 1, int(q * len(v)))]  # noqa: E731
+        p = self.percentile
         return (f"{len(v)} requests, p50 {p(0.50) * 1000:.0f} ms, p95 {p(0.95) * 1000:.0f} ms, "
                 f"p99 {p(0.99) * 1000:.0f} ms, max {v[-1] * 1000:.0f} ms, "
                 f"mean {statistics.fmean(v) * 1000:.0f} ms")
+
+
+# The local orgs' password hashing (localorg/config.py): the demo user's and the per-learner
+# users' (add-learners) methods. Read from localorg's public API when it exports them, else
+# these values; ``--hash-method`` overrides both.
+HASH_METHODS = {"PASSWORD_METHOD": "pbkdf2:sha256:60000",
+                "LEARNER_PASSWORD_METHOD": "pbkdf2:sha256:600000"}
+
+
+def configured_hash_method(per_learner_users: bool) -> str:
+    """The hashing method the server uses for the bench's logins (see HASH_METHODS)."""
+    name = "LEARNER_PASSWORD_METHOD" if per_learner_users else "PASSWORD_METHOD"
+    return getattr(localorg, name, None) or HASH_METHODS[name]
+
+
+def hash_seconds(method: str, samples: int = 5) -> float:
+    """Median wall time of one ``generate_password_hash(..., method=method)`` on this machine:
+    what one login costs the server (``check_password_hash`` runs the same PBKDF2).
+
+    >>> 0 < hash_seconds("pbkdf2:sha256:1000") < 1
+    True
+    """
+    took = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        generate_password_hash("bench-password", method=method)
+        took.append(time.perf_counter() - start)
+    return statistics.median(took)
+
+
+def hashing_floor(logins: int, method: str, cores: int | None = None) -> tuple[float, float, int]:
+    """(seconds per hash, floor in seconds, cores): ``logins`` password checks arriving at
+    once cannot finish sooner than logins × hash time ÷ cores (hashlib's PBKDF2 releases
+    the interpreter lock, so the cores do run in parallel).
+
+    >>> per_hash, floor, cores = hashing_floor(10, "pbkdf2:sha256:1000", cores=2)
+    >>> round(floor / per_hash, 6), cores
+    (5.0, 2)
+    """
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+            (os.cpu_count() or 1)
+    per_hash = hash_seconds(method)
+    return per_hash, logins * per_hash / cores, cores
 
 
 EXPOSE = ["--expose", "--host", "127.0.0.1", "--bind", "127.0.0.1"]  # loopback only
@@ -180,6 +232,16 @@ def check_room(info: dict, expected: int) -> bool:
     return totals["with_token"] == totals["with_account"] == expected
 
 
+def print_hashing_floor(learners: int, timings: Timings, ramp: float, method: str) -> None:
+    """The same-instant burst's p99 against the floor the password hashing sets."""
+    per_hash, floor, cores = hashing_floor(learners, method)
+    what = ("this same-instant burst's per-request p99" if ramp == 0 else
+            f"per-request p99 (started over {ramp:g} s; the floor is for --ramp 0)")
+    print(f"   hashing floor: {learners} logins x {per_hash * 1000:.0f} ms ({method}) / "
+          f"{cores} cores = {floor * 1000:.0f} ms; {what}: "
+          f"{timings.percentile(0.99) * 1000:.0f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=100)
@@ -189,6 +251,9 @@ def main() -> int:
     parser.add_argument("--rest-threads", type=int, default=16)
     parser.add_argument("--expose", action="store_true",
                         help="workshop mode: TLS on every host, one user and app per learner")
+    parser.add_argument("--hash-method", default=None,
+                        help="the server's password hashing method for the floor (default: "
+                             "localorg's, see HASH_METHODS)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -222,6 +287,8 @@ def main() -> int:
             print(f"   per request: {timings.summary()}")
             for err in timings.errors[:5]:
                 print(f"   error: {err}")
+            print_hashing_floor(args.learners, timings, args.ramp,
+                                args.hash_method or configured_hash_method(args.expose))
             if args.expose:
                 room_ok = check_room(info, args.learners - len(timings.errors))
                 if not room_ok:
