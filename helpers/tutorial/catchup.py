@@ -39,6 +39,11 @@ from .login import Login, LoginPending
 from .target import SavedApp, Target, load_target, register_app
 
 LAST_STEP = 9
+# What catch_up(step) redoes, by notebook number (the titles' numbering).
+_DONE_BEFORE = {0: "notebook 00", 1: "notebook 01", 2: "notebook 01", 3: "notebooks 01 and 03",
+                4: "notebooks 01 and 03", 5: "notebooks 01, 03 and 04",
+                6: "notebooks 01 and 03 to 06", 7: "notebooks 01 and 03 to 06",
+                8: "notebooks 01 and 03 to 06", 9: "notebooks 01 and 03 to 06"}
 
 
 @dataclass
@@ -119,7 +124,8 @@ def catch_up(step: int, *, quiet: bool = False, local: bool = False) -> Progress
 
     target = load_target(force_local=local)
     if not quiet:
-        print(f"Catching up to step {step}. {target.describe()}")
+        print(f"Setting up what {_DONE_BEFORE.get(step, 'earlier notebooks')} did. "
+              f"{target.describe()}")
     progress = Progress(target)
     if step >= 1:
         if target.is_local:
