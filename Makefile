@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine with only Python 3.10+:
-#   make lab    - create .venv, install, start the local orgs and JupyterLab (repository root, opens notebooks/00-overview.ipynb)
+#   make lab    - create .venv, install, start the local orgs and JupyterLab (repository root, opens
+#                 my-notebooks/00-overview.ipynb, your own copy of notebooks/)
 #   make test   - create .venv, install, run ruff and every test (unit, integration, notebooks)
 #   make notebooks - re-execute every notebook against fresh seeded local orgs, saving the outputs
 # Plain equivalents without make are in the README.
@@ -25,9 +26,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+# Serves the repository root, opens my-notebooks/00-overview.ipynb (your git-ignored copy of
+# notebooks/), starts the local orgs if needed; --allow-root only as root. See tools/lab.py.
 lab: $(STAMP)
-	$(PY) -m localorg status >/dev/null || $(PY) -c "import localorg; print(localorg.ensure_running())"
-	$(PY) -m jupyterlab notebooks/00-overview.ipynb
+	$(PY) tools/lab.py $(LAB_ARGS)
 
 test: $(STAMP)
 	$(PY) -m ruff check .

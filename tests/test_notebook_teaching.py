@@ -87,3 +87,23 @@ def test_trainer_guide_matches_the_notebooks():
     done = subprocess.run([sys.executable, "tools/trainer_guide.py", "--check"], cwd=REPO,
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
+
+
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+# Written on a parallel branch (ORG A's Apex for the token request and callout); remove once
+# merged, so that the link is checked like every other.
+PENDING = {"../sfdx/org-a/"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_relative_link_and_image_resolves(path: Path):
+    """``make lab`` serves the repository root, so ``../docs/…`` from a notebook (or from its
+    copy in my-notebooks/, a sibling folder) must name a file or folder that exists."""
+    for cell in _cells(path):
+        if cell["cell_type"] != "markdown":
+            continue
+        for target in LINK.findall(_text(cell)):
+            if re.match(r"[a-z]+:", target) or target.startswith("#") or target in PENDING:
+                continue  # absolute URL or anchor
+            resolved = (path.parent / target.split("#")[0]).resolve()
+            assert resolved.exists(), f"{path.name}: dead link {target}"
