@@ -69,7 +69,8 @@ def test_exercise_has_a_learner_cell_a_check_and_a_collapsed_solution(path: Path
     check = next(c for c in code if _text(c).startswith("# Check"))
     said = "".join("".join(o.get("text", "")) for o in check.get("outputs", []))
     assert re.search(r"^(✓|✗) ", said, flags=re.M), "the check says plainly right or not"
-    solution = next(c for c in after if _text(c).startswith("**Solution**"))
+    solution = next(c for c in after if _text(c).startswith("Solution"))
+    assert solution["cell_type"] == "raw"  # Shift+Enter never expands a raw cell
     assert solution["metadata"].get("jupyter", {}).get("source_hidden")
 
 
@@ -107,3 +108,11 @@ def test_every_relative_link_and_image_resolves(path: Path):
                 continue  # absolute URL or anchor
             resolved = (path.parent / target.split("#")[0]).resolve()
             assert resolved.exists(), f"{path.name}: dead link {target}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_imports_are_in_the_first_code_cell(path: Path):
+    code = [_text(c) for c in _cells(path) if c["cell_type"] == "code"]
+    late = [line for cell in code[1:] for line in cell.splitlines()
+            if line.startswith(("import ", "from "))]
+    assert not late, f"imports after the first code cell: {late}"

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-MARK = "🎤 **Trainer notes**"
+MARK = "🎤 Trainer notes"
 
 # notebook -> (teaching minutes, exercise minutes, {heading (or "title"): (minutes, note)})
 NOTES: dict[str, tuple[int, int, dict[str, tuple[int, str]]]] = {
@@ -182,11 +182,13 @@ def _slide_type(cell, index: int) -> str:
 
 def _notes_cell(key: str, text: str, minutes: int, teaching: int | None = None,
                 exercises: int | None = None) -> nbformat.NotebookNode:
-    head = f"> {MARK} (collapsed; the speaker view shows it)\n>\n"
+    head = f"{MARK} (collapsed; the slideshow's speaker view shows it)\n"
     if teaching is not None:
-        head += (f"> **Teaching: {teaching} min, Exercises: {exercises} min** "
-                 f"(this notebook: {teaching + exercises} min)\n>\n")
-    cell = nbformat.v4.new_markdown_cell(f"{head}> Section: {minutes} min. {text}")
+        head += (f"Teaching: {teaching} min, Exercises: {exercises} min "
+                 f"(this notebook: {teaching + exercises} min)\n")
+    # A raw cell: JupyterLab expands a collapsed *markdown* cell when Shift+Enter runs it, so
+    # a learner stepping through would open every note; a collapsed raw cell stays closed.
+    cell = nbformat.v4.new_raw_cell(f"{head}Section: {minutes} min. {text}")
     cell.id = "notes-" + re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")[:50]  # stable
     cell.metadata["slideshow"] = {"slide_type": "notes"}
     # Collapsed: out of the learner's reading path (issue 11); the speaker view still has it.

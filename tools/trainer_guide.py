@@ -39,16 +39,15 @@ def render() -> str:
         title = re.sub(r"^# ", "", _text(cells[0]["source"]).splitlines()[0])
         out.append(f"## {title}\n\n[`notebooks/{path.name}`](../notebooks/{path.name})\n")
         heading = "Start"
-        for cell in cells:
+        for index, cell in enumerate(cells):
             source = _text(cell["source"])
             kind = cell["metadata"].get("slideshow", {}).get("slide_type")
-            if cell["cell_type"] == "markdown" and kind != "notes":
+            if cell["cell_type"] == "markdown":
                 found = re.findall(r"^## (.+)$", source, flags=re.M)
-                heading = found[-1] if found else heading
+                heading = "Introduction" if index == 0 else found[-1] if found else heading
             if kind != "notes":
                 continue
-            note = re.sub(r"^> ?", "", source, flags=re.M)
-            note = note.replace("🎤 **Trainer notes** (collapsed; the speaker view shows it)", "")
+            note = re.sub(r"^🎤 Trainer notes \(.*?\)$", "", source, flags=re.M)
             note = " ".join(line for line in note.splitlines() if line.strip())
             times = re.search(r"Teaching: (\d+) min, Exercises: (\d+) min", note)
             if times:
