@@ -35,7 +35,9 @@ from ..oauth.authorize import AuthorizationFlow, AuthorizationGrant
 from ..oauth.tokens import AuthorizedSession, OAuthClient, Token
 from ..settings import Settings
 from ..transcript import Transcript, mask
+from .handover import GRANT_FILE, take_grant
 from .login import Login, LoginPending
+from .mode import is_scripted
 from .target import SavedApp, Target, load_target, register_app
 
 LAST_STEP = 9
@@ -144,7 +146,12 @@ def catch_up(step: int, *, quiet: bool = False, local: bool = False) -> Progress
         progress.flow = AuthorizationFlow.from_settings(target.settings)
         say("authorization URL built with a fresh state and PKCE verifier")
     if step >= 5:
-        if target.is_local:
+        yours = take_grant(target) if target.is_local and not is_scripted() else None
+        if yours is not None:
+            progress.login = Login.resumed(target, yours)
+            say("your own login from an earlier notebook: its unused code (kept in "
+                f"{GRANT_FILE} of the local data folder, git-ignored; now deleted)")
+        elif target.is_local:
             with contextlib.redirect_stdout(io.StringIO()):  # the lesson prints its own story
                 progress.login = Login(target, progress.flow, listen=False,
                                        scripted=True).start()

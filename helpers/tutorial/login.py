@@ -222,8 +222,21 @@ class Login:
         self._wait_listener()
         self._report()
 
+    @classmethod
+    def resumed(cls, target: Target, grant: AuthorizationGrant) -> Login:
+        """A login that already happened (the learner's, in an earlier notebook)."""
+        flow = AuthorizationFlow(grant.login_url, target.settings.client_id or "",
+                                 grant.redirect_uri, target.settings.scopes)
+        login = cls(target, flow, listen=False, scripted=False)
+        login._outcome, login.via = grant, "your login in an earlier notebook"
+        return login
+
     def _report(self) -> None:
         outcome = self._outcome
+        if isinstance(outcome, AuthorizationGrant):
+            from .handover import save_grant
+
+            save_grant(self.target, outcome)  # the next notebook may use it (local orgs)
         if outcome is None and self.timed_out:
             self._say(f"The listener stopped after {self.timeout:.0f} s without a callback. "
                       "If you logged in since, paste the address you landed on into the box: "

@@ -237,3 +237,40 @@ def test_a_wrong_paste_does_not_use_up_the_login(env, monkeypatch):
     assert login.try_address(url)
     assert login.grant().code.startswith("aPrx")
     login.close()
+
+
+def test_the_learners_own_login_carries_over_to_the_next_notebook(env, monkeypatch):
+    """Issue 11: after your live login (04/05) the next notebook uses that grant instead of a
+    demo-user login; the code is kept 0600 in the git-ignored data folder and used once."""
+    progress, login, url = interactive_login(env, monkeypatch, timeout=30)
+    assert login.try_address(url)
+    login._report()  # what the paste button does after a good address
+    saved = progress.target.settings.localorg_data / "learner-grant.json"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert login.grant().code not in login._out.outputs[-1]["text"]  # A-28: never printed
+    out = io.StringIO()
+    with redirect_stdout(out):
+        nxt = tutorial.catch_up(6)
+    assert "your own login from an earlier notebook" in out.getvalue()
+    assert "demo user" not in out.getvalue()
+    assert nxt.token.access_token and not saved.exists()  # redeemed once, file gone
+    with redirect_stdout(io.StringIO()):
+        again = tutorial.catch_up(6)  # nothing saved any more: the demo user logs in
+    assert again.login.via != "your login in an earlier notebook"
+
+
+def test_an_old_saved_login_is_not_used(env, monkeypatch):
+    import json
+    import time
+
+    progress, login, url = interactive_login(env, monkeypatch, timeout=30)
+    assert login.try_address(url)
+    login._report()
+    saved = progress.target.settings.localorg_data / "learner-grant.json"
+    record = json.loads(saved.read_text())
+    record["saved_at"] = time.time() - 15 * 60  # Salesforce: a code lives 15 minutes
+    saved.write_text(json.dumps(record))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        tutorial.catch_up(5)
+    assert "demo user" in out.getvalue() and not saved.exists()
