@@ -102,3 +102,15 @@ def test_orgs_it_started_are_stopped_when_jupyterlab_fails(lab_env):
     assert done.returncode != 0
     assert "local orgs this command started are stopped" in done.stdout
     assert localorg.info(env["LOCALORG_DATA"]) is None
+
+
+def test_the_old_mathjax3_extension_is_disabled_for_the_lab():
+    """jupyterlab-rise depends on @jupyterlab/mathjax3-extension (JupyterLab 3), which
+    JupyterLab 4 flags as incompatible; make lab's config disables it."""
+    env = lab.lab_environment({"PATH": os.environ.get("PATH", "")})
+    listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
+                            env={**os.environ, **env}, capture_output=True, text=True,
+                            check=False)
+    line = next(ln for ln in (listed.stdout + listed.stderr).splitlines()
+                if "@jupyterlab/mathjax3-extension v" in ln)
+    assert "disabled" in line

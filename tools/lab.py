@@ -35,6 +35,10 @@ if not _COPY_NAME or Path(_COPY_NAME).name != _COPY_NAME or _COPY_NAME in (".", 
     raise SystemExit(f"TUTORIAL_LAB_COPY must be a folder name, not {_COPY_NAME!r}")
 COPY = ROOT / _COPY_NAME
 FIRST = "00-overview.ipynb"
+# Extra Jupyter config: disables @jupyterlab/mathjax3-extension, a JupyterLab 3 extension that
+# jupyterlab-rise pulls in; JupyterLab 4 renders math itself, and the old extension is flagged
+# incompatible and logs errors in the slideshow.
+CONFIG = ROOT / "tools" / "jupyter-config"
 
 
 def copy_notebooks(source: Path = SOURCE, copy: Path = COPY) -> list[str]:
@@ -59,6 +63,14 @@ def lab_command(extra: list[str], *, as_root: bool) -> list[str]:
     if as_root:
         cmd.append("--allow-root")
     return [*cmd, *extra]
+
+
+def lab_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for JupyterLab: the tutorial's config directory searched too."""
+    env = dict(os.environ if environ is None else environ)
+    extra = [str(CONFIG)] + ([env["JUPYTER_CONFIG_PATH"]] if env.get("JUPYTER_CONFIG_PATH") else [])
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(extra)
+    return env
 
 
 def _is_root() -> bool:
@@ -87,7 +99,8 @@ def main(extra: list[str]) -> int:
     started = _start_orgs()
     failed = True
     try:
-        code = subprocess.call(lab_command(extra, as_root=_is_root()), cwd=ROOT)
+        code = subprocess.call(lab_command(extra, as_root=_is_root()), cwd=ROOT,
+                               env=lab_environment())
         failed = code != 0
         return code
     except KeyboardInterrupt:
