@@ -81,9 +81,14 @@ def _start_orgs() -> bool:
     """Start the local orgs if needed; True if this call started them."""
     sys.path.insert(0, str(ROOT))
     import localorg
+    from helpers.errors import ConfigurationError
+    from helpers.settings import load_settings
 
-    if os.environ.get("SF_TARGET", "local").strip().lower() not in ("", "local"):
-        return False
+    try:
+        if not load_settings().is_local:  # SF_TARGET from the environment or .env
+            return False
+    except ConfigurationError as exc:  # the notebooks explain it again, with the fix
+        print(f"Note: {exc}")
     if localorg.info() is not None:
         print(f"The local orgs already run: {localorg.info()}")
         return False
