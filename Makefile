@@ -1,6 +1,9 @@
-# Two commands do all the set-up on a fresh machine with only Python 3.10+ (make test: also Node.js 18+ and npm):
-#   make lab    - create .venv, install, start the local orgs and JupyterLab (repository root, opens notebooks/00-overview.ipynb)
-#   make test   - create .venv, install, npm ci (test-only Node tools), run ruff, lint-imports and every test
+# Two commands do all the set-up on a fresh machine with only Python 3.10+ (make test also
+# uses Node.js 20+ and npm for its test-only tools):
+#   make lab    - create .venv, install, start the local orgs and JupyterLab (repository root, opens
+#                 my-notebooks/00-overview.ipynb, your own copy of notebooks/)
+#   make test   - create .venv, install, npm ci (test-only Node tools), run ruff, lint-imports and
+#                 every test (unit, integration, real clients, browser, notebooks)
 #   make notebooks - re-execute every notebook against fresh seeded local orgs, saving the outputs
 #   make node-deps - npm ci: jsforce, the sf CLI, the Apex parser, JupyterHub's proxy (once; make test runs it)
 # Plain equivalents without make are in the README.
@@ -44,9 +47,10 @@ $(NODE_STAMP): package.json package-lock.json
 
 node-deps: $(NODE_STAMP)
 
+# Serves the repository root, opens my-notebooks/00-overview.ipynb (your git-ignored copy of
+# notebooks/), starts the local orgs if needed; --allow-root only as root. See tools/lab.py.
 lab: $(STAMP)
-	$(PY) -m localorg status >/dev/null || $(PY) -c "import localorg; print(localorg.ensure_running())"
-	$(PY) -m jupyterlab notebooks/00-overview.ipynb
+	$(PY) tools/lab.py $(LAB_ARGS)
 
 test: $(STAMP) node-deps
 	$(PY) -m ruff check .

@@ -8,7 +8,9 @@ Like the raw HTTP view of an OAuth playground::
     transcript                            # in a notebook: one table per request/response
     print(transcript)                     # plain text
 
-Masked (never shown in full): ``client_secret``, ``code``, ``code_verifier``, tokens,
+JSON request bodies are shown pretty-printed and JSON answers as JSON (a string answer
+keeps its quotes). Masked (never shown in full): ``client_secret``, ``code``,
+``code_verifier``, tokens,
 ``signature``, ``id_token``, passwords, the ``Authorization`` and cookie headers.
 A masked value keeps its first 5 and last 4 characters: ``3MVG9…a1B2 (masked)``.
 """
@@ -85,15 +87,23 @@ class Exchange:
     query: list[tuple[str, str]] = field(default_factory=list)
     request_headers: list[tuple[str, str]] = field(default_factory=list)
     form: list[tuple[str, str]] = field(default_factory=list)
+    json_body: Any = None  # a JSON request body, masked; shown pretty-printed
+    has_json_body: bool = False
     status: int | None = None
     reason: str = ""
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     body: Any = None
+    body_is_json: bool = True  # False: ``body`` is a summary of a non-JSON body, not a value
 
     def body_text(self) -> str:
-        if isinstance(self.body, str):
+        # A JSON string answer keeps its quotes: Apex REST's "Success" is the JSON text
+        # "Success", and the quotes are what tells it from a plain-text body.
+        if isinstance(self.body, str) and not self.body_is_json:
             return self.body
         return json.dumps(self.body, indent=2, ensure_ascii=False)
+
+    def request_body_text(self) -> str:
+        return json.dumps(self.json_body, indent=2, ensure_ascii=False)
 
     def text(self) -> str:
         lines = [f"--- {self.title}", f"{self.method} {self.url}"]
@@ -102,6 +112,8 @@ class Exchange:
         if self.form:
             lines.append("")
             lines += [f"    {k}={v}" for k, v in self.form]
+        if self.has_json_body:
+            lines += ["", self.request_body_text()]
         if self.status is not None:
             lines += ["", f"HTTP {self.status} {self.reason}".rstrip()]
             lines += [f"{k}: {v}" for k, v in self.response_headers]
@@ -121,6 +133,8 @@ class Exchange:
                              ("form body", self.form)):
             if items:
                 out.append(f"<p>{label}</p><table>{rows(items)}</table>")
+        if self.has_json_body:
+            out.append(f"<p>JSON body</p><pre>{html.escape(self.request_body_text())}</pre>")
         if self.status is not None:
             out.append(f"<p>response: <b>HTTP {self.status} {html.escape(self.reason)}</b></p>")
             if self.body is not None:
@@ -150,19 +164,28 @@ class Transcript:
         req = response.request
         parts = urlsplit(req.url)
         form: list[tuple[str, str]] = []
+        json_body: Any = None
+        has_json_body = False
         body = req.body
         if isinstance(body, bytes):
             body = body.decode("utf-8", "replace")
         ctype = req.headers.get("Content-Type", "")
         if body and "x-www-form-urlencoded" in ctype:
             form = mask_pairs(parse_qsl(body, True))
+        elif body and "json" in ctype:
+            try:
+                json_body, has_json_body = mask_json(json.loads(body)), True
+            except ValueError:
+                form = [("(body)", f"{len(body)} bytes of {ctype} (not valid JSON)")]
         elif body:
             form = [("(body)", f"{len(body)} bytes of {ctype or 'data'}")]
+        body_is_json = True
         try:
             shown: Any = mask_json(response.json())
         except ValueError:  # HTML or text: summarised, since it may embed anything
             ctype_out = response.headers.get("Content-Type", "unknown type")
             shown = f"({len(response.content)} bytes of {ctype_out})" if response.content else None
+            body_is_json = False
         self.exchanges.append(Exchange(
             title=f"{req.method} {parts.path}",
             method=req.method,
@@ -172,11 +195,14 @@ class Transcript:
                              if k.lower() not in ("user-agent", "accept-encoding", "connection",
                                                   "content-length")],
             form=form,
+            json_body=json_body,
+            has_json_body=has_json_body,
             status=response.status_code,
             reason=response.reason or "",
             response_headers=[(k, mask_header(k, v)) for k, v in response.headers.items()
                               if k.lower() in _SHOWN_RESPONSE_HEADERS],
             body=shown,
+            body_is_json=body_is_json,
         ))
 
     def clear(self) -> None:

@@ -3,8 +3,9 @@
 The notebooks present as slides with jupyterlab-rise (Alt+R, or the "Render as slides"
 button): no second copy of the content. This script sets ``metadata.slideshow.slide_type``
 on every cell and keeps one trainer-notes cell (``slide_type: notes``, shown only in the
-speaker view) after the title and after each ``##`` section heading, with its timing in
-the Carpentries style. Outputs and code are never touched; rerunning it is harmless::
+speaker view, collapsed in the notebook) after the title and after each ``##`` section
+heading, with its timing in the Carpentries style. ``tools/trainer_guide.py`` then writes
+them into docs/trainer-guide.md. Outputs and code are never touched; rerunning it is harmless::
 
     .venv/bin/python tools/slides.py            # then: pytest notebooks tests/test_slides.py
 
@@ -23,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-MARK = "🎤 **Trainer notes**"
+MARK = "🎤 Trainer notes"
 
 # notebook -> (teaching minutes, exercise minutes, {heading (or "title"): (minutes, note)})
 NOTES: dict[str, tuple[int, int, dict[str, tuple[int, str]]]] = {
@@ -71,68 +72,88 @@ NOTES: dict[str, tuple[int, int, dict[str, tuple[int, str]]]] = {
         "Deploying both to a real ORG B": (1, "sf project deploy start; tests included."),
         "Summary": (1, "Three weaknesses, one fix each."),
     }),
-    "03-request-authorization-code": (14, 6, {
+    "03-request-authorization-code": (19, 11, {
         "title": (1, "The flow starts in the browser with one URL."),
-        "The URL, component by component": (6, "Go through the table; ask which part is "
-                                               "secret (none: the URL is public)."),
+        "By hand: `state`, the PKCE pair and the URL": (5, "Type the two cells with them: "
+                                                           "three random values, then the URL "
+                                                           "from a dict."),
+        "The same with the helper": (6, "Go through the components; ask which part is "
+                                        "secret (none: the URL is public)."),
         "Why `state`: a forged callback": (5, "Exercise: run the attack, then the refusal. "
                                               "Login CSRF in one sentence."),
         "Why PKCE: a stolen code": (4, "A stolen code is useless without the verifier."),
         "How the challenge is computed": (3, "Exercise: compute the RFC 7636 example by hand."),
+        "Exercise: ask for the consent page again": (5, "Exercise: add prompt=consent; the "
+                                                        "check cell says right or not yet."),
         "Summary": (1, "state against forged callbacks, PKCE against stolen codes."),
     }),
-    "04-authenticate-and-grant": (9, 6, {
+    "04-authenticate-and-grant": (9, 11, {
         "title": (1, "ORG B, not the notebook, sees the password."),
         "The login page": (3, "Show the demo user; on real orgs, your own login page."),
         "The consent page": (6, "Exercise (5 min): everyone logs in and clicks Allow. On a "
                                 "hub without a known address the browser ends on 'can't "
                                 "connect': paste that address into the box (notebook 05)."),
         "What Deny does": (4, "Exercise: click Deny; the error still carries state."),
+        "Exercise: what comes back after Deny": (5, "Exercise: read error= in the Deny "
+                                                    "callback."),
         "Summary": (1, "Consent is remembered per user and app."),
     }),
-    "05-receive-the-callback": (10, 5, {
+    "05-receive-the-callback": (12, 10, {
         "title": (1, "Who receives the redirect: a listener, or the learner's clipboard."),
         "The loopback listener": (4, "Like sf org login web on 1717. Behind JupyterHub the "
                                      "same listener is reached through the Jupyter server's "
                                      "proxy (/proxy/<port>/OauthRedirect)."),
         "The paste fallback": (4, "Exercise: paste the address bar. It works everywhere: "
                                   "laptop, hub, Binder, Codespaces."),
-        "Checking `state`": (3, "Single use, constant time, checked before anything else."),
+        "By hand: parse the address and compare `state`": (3, "Three lines of the standard "
+                                                              "library; constant time."),
+        "The same with the helper": (2, "Single use, checked before anything else."),
         "URL-decoding the code": (2, "%3D%3D is ==; decode once, exactly once."),
+        "Exercise: decode a callback by hand": (5, "Exercise: decode a made-up callback with "
+                                                   "parse_qs."),
         "Summary": (1, "Listener when local or proxied, paste when not."),
     }),
-    "06-request-access-token": (10, 5, {
+    "06-request-access-token": (10, 10, {
         "title": (1, "Back channel: notebook to ORG B, no browser."),
-        "The token request": (8, "Exercise: read the transcript field by field with the "
-                                 "table. The secret and verifier appear masked."),
-        "A code is single use": (5, "Exercise: redeem it twice; same error for used and old "
-                                    "codes."),
+        "By hand: the token POST": (8, "Read the transcript field by field with the table. "
+                                       "The secret and verifier appear masked."),
+        "The same with the helper: a code is single use": (5, "The helper's exchange of the "
+                                                              "same code fails: single use."),
+        "Exercise: a wrong verifier": (5, "Exercise: a wrong verifier gives invalid_grant."),
         "Summary": (1, "One code, one token, fifteen minutes at most."),
     }),
-    "07-receive-access-token": (10, 5, {
+    "07-receive-access-token": (12, 10, {
         "title": (1, "Every field of the answer has a job."),
-        "The fields": (4, "No expires_in; instance_url decides where to call."),
-        "The signature, checked by hand": (5, "Exercise: verify, then tamper one character."),
+        "The fields": (4, "No expires_in (inactivity timeout); instance_url decides where to "
+                          "call."),
+        "By hand: the signature": (5, "hmac + hashlib + base64, then tamper one character."),
+        "The same with the helper": (2, "verify_signature is those lines."),
         "The identity URL": (4, "The id URL is an API; the kernel calls it directly."),
+        "Exercise: recompute a signature": (5, "Exercise: recompute the fixture's signature."),
         "Summary": (1, "Validate before use: signature and hosts."),
     }),
-    "08-post-accounts": (10, 5, {
+    "08-post-accounts": (10, 10, {
         "title": (1, "The point of the whole flow."),
         "Two clients, one per org": (3, "sf_a reads ORG A, sf_b writes ORG B."),
         "ORG A's newest Account": (2, "The post's query."),
-        "Post it to ORG B": (3, "Exercise: post it; 200 and 'Success' checked."),
+        "By hand: post it to ORG B": (3, "One POST with json= and the bearer token; "
+                                         "\"Success\" with its quotes."),
         "Check ORG B": (3, "SOQL in ORG B. The Accounts page needs direct access to the local "
                            "instance host; on a hub, trust the SOQL result."),
         "What the post did differently": (2, "Named Credentials next (09)."),
+        "Exercise: post two Accounts and count them": (5, "Exercise: post two Accounts by "
+                                                          "hand, count them with SOQL."),
         "Summary": (1, "Token plus instance_url is all ORG A needs."),
     }),
-    "09-going-further": (20, 10, {
+    "09-going-further": (24, 10, {
         "title": (1, "From 'works once' to 'works for months'."),
         "Refresh the access token": (4, "Rotation off by default; the refresh is automatic."),
         "Revoke a grant": (3, "Revoking the refresh token ends its access tokens."),
         "An idempotent, batched sync": (6, "Exercise: run the sync twice; nothing doubles."),
         "Error gallery": (10, "Exercise (5 min): pick two errors, read the explanation, say "
                               "the fix aloud."),
+        "The same from the Salesforce CLI": (4, "sf org login web with your own key; "
+                                                "sfdx/org-a is the post's Apex way."),
         "Inside Salesforce: Named Credentials and an Auth. Provider": (5, "The same flow by "
                                                                          "configuration."),
         "Summary": (1, "Questions; point to docs/workshops.md for running it again."),
@@ -148,6 +169,8 @@ def _headings(cell) -> list[str]:
 
 
 def _slide_type(cell, index: int) -> str:
+    if cell.metadata.get("jupyter", {}).get("source_hidden"):
+        return "skip"  # an exercise's collapsed solution: not a slide
     if index == 0:
         return "slide"
     if cell.cell_type == "code":
@@ -159,13 +182,17 @@ def _slide_type(cell, index: int) -> str:
 
 def _notes_cell(key: str, text: str, minutes: int, teaching: int | None = None,
                 exercises: int | None = None) -> nbformat.NotebookNode:
-    head = f"> {MARK} (speaker view only; learners can skip this cell)\n>\n"
+    head = f"{MARK} (collapsed; the slideshow's speaker view shows it)\n"
     if teaching is not None:
-        head += (f"> **Teaching: {teaching} min, Exercises: {exercises} min** "
-                 f"(this notebook: {teaching + exercises} min)\n>\n")
-    cell = nbformat.v4.new_markdown_cell(f"{head}> Section: {minutes} min. {text}")
+        head += (f"Teaching: {teaching} min, Exercises: {exercises} min "
+                 f"(this notebook: {teaching + exercises} min)\n")
+    # A raw cell: JupyterLab expands a collapsed *markdown* cell when Shift+Enter runs it, so
+    # a learner stepping through would open every note; a collapsed raw cell stays closed.
+    cell = nbformat.v4.new_raw_cell(f"{head}Section: {minutes} min. {text}")
     cell.id = "notes-" + re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")[:50]  # stable
     cell.metadata["slideshow"] = {"slide_type": "notes"}
+    # Collapsed: out of the learner's reading path (issue 11); the speaker view still has it.
+    cell.metadata["jupyter"] = {"source_hidden": True}
     return cell
 
 

@@ -28,8 +28,11 @@ class AppForm:
         import ipywidgets as w
         from IPython.display import display
 
-        key = w.Password(description="Consumer Key", layout=w.Layout(width="70%"))
-        secret = w.Password(description="Consumer Secret", layout=w.Layout(width="70%"))
+        # "initial": the whole label as Salesforce shows it (the default cuts it to "Consumer…")
+        label = {"description_width": "initial"}
+        key = w.Password(description="Consumer Key", style=label, layout=w.Layout(width="70%"))
+        secret = w.Password(description="Consumer Secret", style=label,
+                            layout=w.Layout(width="70%"))
         save = w.Button(description="Save for the local orgs", button_style="primary")
         out = w.Output()
 

@@ -9,17 +9,19 @@ step  what is ready afterwards
 1     the External Client App in ORG B (local: created once and saved, 0600)
 3     an :class:`~helpers.oauth.AuthorizationFlow` (state + PKCE)
 5     the callback: a login by the demo user (local orgs) or by you (real orgs)
-6     the access token (``progress.token``) and an ``OAuthClient``
-7     an :class:`~helpers.oauth.AuthorizedSession` for ORG B (``progress.api``)
+6, 7  the access token (``progress.token``) and an :class:`~helpers.oauth.AuthorizedSession`
+      for ORG B (``progress.api``), by :meth:`Progress.exchange_code`
 ====  ===================================================================
 
 On the local orgs the demo user logs in for you (whatever ``TUTORIAL_BROWSER`` says:
 catching up is not the lesson). On real orgs and in the classroom (``SF_TARGET=classroom``,
 with the key, secret and user of your handout) step 5 shows the login link and the
-paste box; ``progress.token`` then raises :class:`~.login.LoginPending` until you
-have logged in, so run the next cell after clicking Allow::
+paste box; after clicking Allow, the next cell runs ``progress.exchange_code()``, the
+visible code exchange (``progress.token`` raises :class:`~.login.LoginPending` until then).
+Reading an attribute of :class:`Progress` never calls a server::
 
     progress = catch_up(7)
+    progress.exchange_code()           # prints what it did (or that the token is there)
     progress.api.identity()["username"]
 """
 
@@ -33,22 +35,30 @@ from ..oauth.authorize import AuthorizationFlow, AuthorizationGrant
 from ..oauth.tokens import AuthorizedSession, OAuthClient, Token
 from ..settings import Settings
 from ..transcript import Transcript, mask
-from .login import Login
+from .handover import GRANT_FILE, take_grant
+from .login import Login, LoginPending
+from .mode import is_scripted
 from .target import SavedApp, Target, load_target, register_app
 
 LAST_STEP = 9
+# What catch_up(step) redoes, by notebook number (the titles' numbering).
+_DONE_BEFORE = {0: "notebook 00", 1: "notebook 01", 2: "notebook 01", 3: "notebooks 01 and 03",
+                4: "notebooks 01 and 03", 5: "notebooks 01, 03 and 04",
+                6: "notebooks 01 and 03 to 06", 7: "notebooks 01 and 03 to 06",
+                8: "notebooks 01 and 03 to 06", 9: "notebooks 01 and 03 to 06"}
 
 
 @dataclass
 class Progress:
-    """What the earlier steps produced; later values are computed on first use."""
+    """What the earlier steps produced. Reading an attribute never calls a server: the
+    steps that do (the login, the code exchange) are named calls that print what they did."""
 
     target: Target
     app: SavedApp | None = None
     flow: AuthorizationFlow | None = None
     login: Login | None = None
     transcript: Transcript = field(default_factory=Transcript)
-    _client: OAuthClient | None = field(default=None, repr=False)
+    client: OAuthClient | None = field(default=None, repr=False)
     _token: Token | None = field(default=None, repr=False)
     _api: AuthorizedSession | None = field(default=None, repr=False)
 
@@ -63,22 +73,36 @@ class Progress:
         return self.login.grant()
 
     @property
-    def client(self) -> OAuthClient:
-        if self._client is None:
-            self._client = OAuthClient.from_settings(self.settings, transcript=self.transcript)
-        return self._client
-
-    @property
     def token(self) -> Token:
         if self._token is None:
-            self._token = self.client.exchange_code(self.grant)
+            raise LoginPending("no access token yet: log in to ORG B with the link above and "
+                               "click Allow, then run `progress.exchange_code()`")
         return self._token
 
     @property
     def api(self) -> AuthorizedSession:
         if self._api is None:
-            self._api = AuthorizedSession(self.client, self.token)
+            raise LoginPending("no API session yet: run `progress.exchange_code()` after "
+                               "logging in")
         return self._api
+
+    def exchange_code(self, *, quiet: bool = False) -> Token:
+        """Step 6, visibly: redeem the login's code for a token (once) and open the API session.
+
+        Safe to run again: a token already obtained is kept (a code is single use).
+        """
+        if self._token is None:
+            if self.client is None:
+                raise RuntimeError("catch_up(1) or later prepares the client")
+            self._token = self.client.exchange_code(self.grant)
+            self._api = AuthorizedSession(self.client, self._token)
+            if not quiet:
+                print("  ✓ authorization code exchanged: access token "
+                      f"{mask(self._token.access_token)}")
+                print(f"  ✓ API session for ORG B at {self._token.instance_url}")
+        elif not quiet:
+            print(f"  ✓ access token already there: {mask(self._token.access_token)}")
+        return self._token
 
     def __repr__(self) -> str:
         kind = ("local" if self.target.is_local else
@@ -102,7 +126,8 @@ def catch_up(step: int, *, quiet: bool = False, local: bool = False) -> Progress
 
     target = load_target(force_local=local)
     if not quiet:
-        print(f"Catching up to step {step}. {target.describe()}")
+        print(f"Setting up what {_DONE_BEFORE.get(step, 'earlier notebooks')} did. "
+              f"{target.describe()}")
     progress = Progress(target)
     if step >= 1:
         if target.is_local:
@@ -115,11 +140,18 @@ def catch_up(step: int, *, quiet: bool = False, local: bool = False) -> Progress
             where = "your handout" if target.settings.is_classroom else ".env"
             say(f"External Client App from {where}, Consumer Key "
                 f"{mask(target.settings.client_id)}")
+        progress.client = OAuthClient.from_settings(target.settings,
+                                                    transcript=progress.transcript)
     if step >= 3:
         progress.flow = AuthorizationFlow.from_settings(target.settings)
         say("authorization URL built with a fresh state and PKCE verifier")
     if step >= 5:
-        if target.is_local:
+        yours = take_grant(target) if target.is_local and not is_scripted() else None
+        if yours is not None:
+            progress.login = Login.resumed(target, yours)
+            say("your own login from an earlier notebook: its unused code (kept in "
+                f"{GRANT_FILE} of the local data folder, git-ignored; now deleted)")
+        elif target.is_local:
             with contextlib.redirect_stdout(io.StringIO()):  # the lesson prints its own story
                 progress.login = Login(target, progress.flow, listen=False,
                                        scripted=True).start()
@@ -129,8 +161,5 @@ def catch_up(step: int, *, quiet: bool = False, local: bool = False) -> Progress
             print("Log in to ORG B below, click Allow, then run the next cell.")
             progress.login = Login(target, progress.flow, scripted=False).start()
     if step >= 6 and target.is_local:
-        token = progress.token
-        say(f"authorization code exchanged: access token {mask(token.access_token)}")
-    if step >= 7 and target.is_local:
-        say(f"API session for ORG B at {progress.api.token.instance_url}")
+        progress.exchange_code(quiet=quiet)
     return progress

@@ -26,7 +26,12 @@ import requests
 
 from localorg import ScriptedBrowser, ScriptedLoginError
 
-from ..errors import AuthorizationError, CallbackPortInUse, SalesforceOAuthError
+from ..errors import (
+    AuthorizationError,
+    CallbackPortInUse,
+    CallbackTimeout,
+    SalesforceOAuthError,
+)
 from ..oauth.authorize import AuthorizationFlow, AuthorizationGrant
 from ..oauth.callback import CallbackListener, parse_callback_url
 from ..transcript import Transcript, mask, mask_url
@@ -39,7 +44,15 @@ _LISTENING: dict[str, Login] = {}
 
 
 class LoginPending(SalesforceOAuthError):
-    """The callback has not arrived yet; the message says what to do."""
+    """The callback has not arrived yet; the message says what to do.
+
+    In a notebook it ends "Run All" with that message alone, no traceback: stopping there is
+    expected (the learner has to log in first), not a bug to debug.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook for custom error displays
+        return [f"⏸ Waiting for your login: {self}.",
+                "Run All stops here on purpose; after logging in, run the next cells."]
 
 
 class Login:
@@ -57,6 +70,7 @@ class Login:
         self.timeout = timeout
         self.callback_url: str | None = None  # known in scripted mode and after a paste
         self.via: str | None = None           # "listener" or "pasted address"
+        self.timed_out = False                # the listener gave up; pasting still works
         self._outcome: AuthorizationGrant | SalesforceOAuthError | None = None
         self._listener: CallbackListener | None = None
         self._out: Any = None
@@ -78,6 +92,27 @@ class Login:
     @property
     def done(self) -> bool:
         return self._outcome is not None
+
+    def try_address(self, address: str) -> bool:
+        """Use a pasted callback address; False (explained) if it cannot be this login's.
+
+        A wrong paste (another address, an old tab's ``state``) does not end the login, and
+        neither did the listener's timeout: the right address is accepted as long as ORG B
+        still accepts its code (15 minutes).
+        """
+        try:
+            self._outcome = parse_callback_url(self.flow, address)
+        except AuthorizationError as exc:  # ORG B's own answer (Deny...): final
+            self._outcome = exc
+        except SalesforceOAuthError as exc:
+            self._say(f"{type(exc).__name__}: {exc}\nThe login is still open: paste the "
+                      "address of this login's callback.")
+            return False
+        self.via = "pasted address"
+        if self.callback_url is None:
+            self.callback_url = address.strip()
+            self._record_callback(self.callback_url)
+        return True
 
     def grant(self) -> AuthorizationGrant:
         """The authorization grant, or the explained error of this login."""
@@ -154,7 +189,8 @@ class Login:
             if self.done:
                 self._say("This login is already complete; start a new flow to log in again.")
                 return
-            self._use_address(address)
+            if not self.try_address(address):
+                return  # explained; the login stays open for a correct paste
             self.close()
             self._report()
 
@@ -186,9 +222,26 @@ class Login:
         self._wait_listener()
         self._report()
 
+    @classmethod
+    def resumed(cls, target: Target, grant: AuthorizationGrant) -> Login:
+        """A login that already happened (the learner's, in an earlier notebook)."""
+        flow = AuthorizationFlow(grant.login_url, target.settings.client_id or "",
+                                 grant.redirect_uri, target.settings.scopes)
+        login = cls(target, flow, listen=False, scripted=False)
+        login._outcome, login.via = grant, "your login in an earlier notebook"
+        return login
+
     def _report(self) -> None:
         outcome = self._outcome
         if isinstance(outcome, AuthorizationGrant):
+            from .handover import save_grant
+
+            save_grant(self.target, outcome)  # the next notebook may use it (local orgs)
+        if outcome is None and self.timed_out:
+            self._say(f"The listener stopped after {self.timeout:.0f} s without a callback. "
+                      "If you logged in since, paste the address you landed on into the box: "
+                      "it is still accepted while its code is valid (15 minutes).")
+        elif isinstance(outcome, AuthorizationGrant):
             self._say(f"Callback received ({self.via}): state checked, code "
                       f"{mask(outcome.code)} ready. Run the next cell.")
         elif outcome is not None:
@@ -217,12 +270,16 @@ class Login:
         assert self._listener is not None
         try:
             outcome = self._listener.wait()
+        except CallbackTimeout:
+            self.timed_out = True  # not the end of the login: a paste still works
+            return
         except SalesforceOAuthError as exc:
             outcome = exc
         if self._outcome is None:  # a pasted address may have come first
             self._outcome, self.via = outcome, "listener"
 
     def _use_address(self, address: str) -> None:
+        """The scripted user's pasted address: any error is this login's outcome."""
         try:
             self._outcome = parse_callback_url(self.flow, address)
         except SalesforceOAuthError as exc:

@@ -1,7 +1,9 @@
 """The learner's real path: JupyterLab in Chromium, interactive mode, a person's clicks.
 
 JupyterLab runs headless on a free port over COPIES of the notebooks (outputs cleared) in a
-temporary folder, so nothing can save into the committed notebooks; the kernel imports
+temporary folder laid out like the repository (``notebooks/`` beside links to ``docs/``,
+``helpers/``, ``localorg/``, ``sfdx/``, as ``make lab`` serves the repository root), so nothing
+can save into the committed notebooks and every relative link can be followed; the kernel imports
 ``helpers`` from the repository through ``PYTHONPATH``. Its environment is the one of
 ``make test`` (helpers/tutorial/dryrun.py: seeded local orgs on free ports, a free callback
 port, nothing from ``.env``) except ``TUTORIAL_BROWSER=interactive``.
@@ -18,6 +20,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,7 +38,8 @@ from tests.conftest import REPO, wait_until
 pytestmark = pytest.mark.browser
 
 NOTEBOOKS = ("04-authenticate-and-grant.ipynb", "05-receive-the-callback.ipynb",
-             "08-post-accounts.ipynb")
+             "08-post-accounts.ipynb", "00-overview.ipynb")
+LINKED = ("docs", "helpers", "localorg", "sfdx")  # what the notebooks link to with ../
 LINK_TEXT = "Open ORG B's login page in a new tab"
 KERNEL_MS = 60_000  # first kernel start and catch_up on a busy 2-core machine
 # JupyterLab user settings: no news/update toasts over the cells, no autosave.
@@ -53,10 +57,11 @@ class Lab:
     env: dict[str, str]
     orgs: localorg.LocalOrgInfo
     folder: Path
+    tree: str = ""  # the notebooks' folder as JupyterLab sees it ("notebooks/" at the root)
 
     def open(self, page: Page, notebook: str) -> Notebook:
         # ?reset: a fresh layout, without the notebooks an earlier test left open
-        page.goto(f"{self.url}/lab/tree/{notebook}?reset&token={self.token}")
+        page.goto(f"{self.url}/lab/tree/{self.tree}{notebook}?reset&token={self.token}")
         cells = json.loads((self.folder / notebook).read_text())["cells"]
         nb = Notebook(page, ["".join(cell["source"]) for cell in cells])
         expect(nb.cells.first).to_be_visible(timeout=KERNEL_MS)
@@ -101,8 +106,9 @@ class Notebook:
 
 
 def _copy_notebooks(folder: Path) -> None:
-    for name in NOTEBOOKS:
-        notebook = json.loads((REPO / "notebooks" / name).read_text())
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):  # all: 00 links to each
+        name = path.name
+        notebook = json.loads(path.read_text())
         for cell in notebook["cells"]:
             if cell["cell_type"] == "code":
                 cell["outputs"], cell["execution_count"] = [], None
@@ -119,7 +125,8 @@ def _lab_settings(folder: Path) -> Path:
 
 
 def run_lab(root: Path, notebooks: Path, port: int, env: dict[str, str],
-            orgs: localorg.LocalOrgInfo, data: Path) -> Iterator[Lab]:
+            orgs: localorg.LocalOrgInfo, data: Path, served: Path | None = None
+            ) -> Iterator[Lab]:
     """Run JupyterLab headless on ``port`` over ``notebooks`` with the tutorial's ``env``;
     yields the :class:`Lab`, then stops it and the local orgs of ``data``."""
     token = secrets.token_urlsafe(24)
@@ -133,7 +140,7 @@ def run_lab(root: Path, notebooks: Path, port: int, env: dict[str, str],
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
          "--allow-root",  # CI runs as root
          "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={notebooks}", "--ServerApp.port_retries=0",
+         f"--ServerApp.root_dir={served or notebooks}", "--ServerApp.port_retries=0",
          "--ServerApp.terminals_enabled=False",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
          "--LabApp.extension_manager=readonly"],  # no PyPI queries
@@ -154,7 +161,8 @@ def run_lab(root: Path, notebooks: Path, port: int, env: dict[str, str],
     try:
         assert wait_until(ready, timeout=60) and proc.poll() is None, \
             f"JupyterLab did not start; see {root / 'jupyterlab.log'}"
-        yield Lab(url, token, env, orgs, notebooks)
+        yield Lab(url, token, env, orgs, notebooks,
+                  f"{notebooks.relative_to(served).as_posix()}/" if served else "")
     finally:
         proc.terminate()
         try:
@@ -173,7 +181,11 @@ def lab(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:  # 
     notebooks = root / "notebooks"
     notebooks.mkdir()
     _copy_notebooks(notebooks)
-    data = root / "localorg"
+    for name in LINKED:  # the repository's own folders, as make lab serves them (copies:
+        # Jupyter does not serve files through a symlink that leaves its root)
+        shutil.copytree(REPO / name, root / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    data = root / "orgs-data"  # not "localorg": that name is the package, copied beside it
     base = free_ports(3)
     callback = free_ports(1)
     while base <= callback < base + 3:
@@ -183,7 +195,7 @@ def lab(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:  # 
     port = free_ports(1)
     while port == callback:  # the callback port is free until a login cell runs
         port = free_ports(1)
-    yield from run_lab(root, notebooks, port, env, orgs, data)
+    yield from run_lab(root, notebooks, port, env, orgs, data, served=root)
 
 
 def log_in_tab(tab: Page, lab: Lab, shots) -> None:
@@ -212,7 +224,7 @@ def test_notebook_04_login_in_a_new_tab_allow_then_deny(page, lab, shots):
     user_cell = nb.find("if progress.target.is_local:")
     login_cell = nb.find("login = tutorial.Login(")
     grant_cell = nb.find("grant = login.grant()")
-    deny_cell = nb.find("from helpers.oauth import AuthorizationFlow\n\ndeny_flow")
+    deny_cell = nb.find("deny_flow = AuthorizationFlow")
     denied_cell = nb.find("with tutorial.expect_error():\n    denied.grant()")
     callback = lab.env["SF_CALLBACK_URL"]
 
@@ -228,6 +240,8 @@ def test_notebook_04_login_in_a_new_tab_allow_then_deny(page, lab, shots):
     tab = open_login_tab(page, nb, login_cell)
     assert tab.url.startswith(lab.orgs.login_url + "/")
     log_in_tab(tab, lab, shots)
+    # The consent page, although set-up logins allowed this app before (04 asks prompt=consent)
+    expect(tab.locator("#consent_form")).to_be_visible()
     expect(tab.locator("#app-name")).to_have_text("Tutorial web server flow")
     shots(tab, "consent")
     tab.click("#oaapprove")
@@ -262,10 +276,10 @@ def test_notebook_05_paste_fallback(page, lab, shots):
     """05's paste fallback: no listener runs, so the browser cannot reach the callback; the
     learner copies the address bar into the paste box and the notebook continues."""
     nb = lab.open(page, NOTEBOOKS[1])
-    paste_cell = nb.find("from helpers.oauth import AuthorizationFlow, parse_callback_url")
+    paste_cell = nb.find("paste_flow = AuthorizationFlow")
     print_cell = nb.find('print(f"received through the {pasted.via}')
     state_cell = nb.find("with tutorial.expect_error():\n    if pasted.callback_url")
-    nb.run(0, nb.find("from helpers import"))
+    nb.run(0, nb.find("import hmac"))
     # the paste section (listen=False), as a learner on a remote kernel
     nb.run(nb.find("## The paste fallback"), paste_cell)
     expect(nb.output(paste_cell)).not_to_contain_text("Listening on")
@@ -306,15 +320,6 @@ def test_notebook_08_posts_the_account_to_org_b(browser, page, lab, shots, monke
     """08 in interactive mode (it catches up on the login): ORG A's newest Account is
     posted and the notebook finds it in ORG B; the test finds it through the REST API too,
     and the notebook's link shows it on ORG B's Accounts page after ORG B's login."""
-    nb = lab.open(page, NOTEBOOKS[2])
-    post_cell = nb.find("payload = [api.account_payload(latest)]")
-    query_cell = nb.find("name = api.soql_quote(")
-    link_cell = nb.find("tutorial.link(")
-    nb.run(0, link_cell)
-    expect(nb.output(post_cell)).to_contain_text("ORG B created 1 Account(s)")
-    expect(page.locator(".jp-OutputArea-output[data-mime-type*='error']")).to_have_count(0)
-    shots(page, "posted")
-
     for key, value in lab.env.items():
         monkeypatch.setenv(key, value)
     from helpers import api, tutorial
@@ -323,8 +328,23 @@ def test_notebook_08_posts_the_account_to_org_b(browser, page, lab, shots, monke
     latest = api.latest_account(tutorial.connect_org_a(progress.settings))
     sf_b = api.connect(progress.api, progress.settings)
     name = api.soql_quote(latest["Name"])
+    count = f"SELECT COUNT() FROM Account WHERE Name = {name}"  # noqa: S608
+    before = sf_b.query(count)["totalSize"]
+
+    nb = lab.open(page, NOTEBOOKS[2])
+    post_cell = nb.find("payload = [api.account_payload(latest)]")
+    helper_cell = nb.find("created = api.post_accounts_to_apex(")
+    query_cell = nb.find("name = api.soql_quote(")
+    link_cell = nb.find("tutorial.link(")
+    nb.run(0, link_cell)
+    expect(nb.output(post_cell)).to_contain_text("200 'Success'")  # by hand, quotes included
+    expect(nb.output(post_cell)).to_contain_text('"Name": ')  # the JSON body in the transcript
+    expect(nb.output(helper_cell)).to_contain_text("ORG B created 1 Account(s)")
+    expect(page.locator(".jp-OutputArea-output[data-mime-type*='error']")).to_have_count(0)
+    shots(page, "posted")
+
     found = sf_b.query(f"SELECT Id, Name FROM Account WHERE Name = {name}")  # noqa: S608
-    assert found["totalSize"] == 1
+    assert found["totalSize"] == before + 2, before  # by hand, then again through the helper
     expect(nb.output(query_cell)).to_contain_text(found["records"][0]["Id"])
     accounts_url = lab.orgs.instance_url("B") + "/lightning/o/Account/list"
     link = nb.output(link_cell).get_by_role("link", name="ORG B: Accounts")
@@ -345,7 +365,71 @@ def test_notebook_08_posts_the_account_to_org_b(browser, page, lab, shots, monke
         tab.fill("input[name=pw]", user["password"])
         tab.click("#Login")
         expect(tab).to_have_url(accounts_url)
-        expect(tab.get_by_text(latest["Name"])).to_be_visible()
+        expect(tab.get_by_text(latest["Name"]).first).to_be_visible()
         shots(tab, "org-b-accounts-page")
     finally:
         trusting.close()
+
+
+def test_notebook_04_a_paste_after_the_listener_timed_out_is_accepted(page, lab, shots):
+    """Issue 11: the listener gives up after its timeout (300 s; 3 s in this copy of 04), the
+    learner logs in afterwards, the browser cannot reach the callback, and the pasted address
+    is still accepted (the code is valid 15 minutes); a wrong paste first does not use up the
+    login."""
+    notebook = json.loads((lab.folder / NOTEBOOKS[0]).read_text())
+    for cell in notebook["cells"]:
+        if "".join(cell["source"]).startswith("login = tutorial.Login("):
+            cell["source"] = "login = tutorial.Login(progress.target, flow, timeout=3).start()"
+    (lab.folder / "04-timeout.ipynb").write_text(json.dumps(notebook))
+    nb = lab.open(page, "04-timeout.ipynb")
+    login_cell = nb.find("login = tutorial.Login(")
+    grant_cell = nb.find("grant = login.grant()")
+    nb.run(0, login_cell)
+    box = nb.output(login_cell)
+    expect(box).to_contain_text("The listener stopped after 3 s", timeout=30_000)
+
+    box.locator("input[type=text]").fill(lab.env["SF_CALLBACK_URL"] + "?code=aPrxX&state=old")
+    box.get_by_role("button", name="Use this address").click()
+    expect(box).to_contain_text("The login is still open")
+
+    tab = open_login_tab(page, nb, login_cell)
+    failed: list[str] = []
+    tab.on("requestfailed", lambda r: failed.append(r.url) if r.is_navigation_request() and
+           r.failure == "net::ERR_CONNECTION_REFUSED" else None)
+    log_in_tab(tab, lab, shots)
+    expect(tab.locator("#consent_form")).to_be_visible()
+    tab.click("#oaapprove")
+    expect(tab.locator("#main-frame-error")).to_contain_text("ERR_CONNECTION_REFUSED")
+    assert len(failed) == 1
+    box.locator("input[type=text]").fill(failed[0])
+    box.get_by_role("button", name="Use this address").click()
+    expect(box).to_contain_text(re.compile(r"Callback received \(pasted address\)"))
+    nb.run(login_cell + 1, grant_cell)
+    expect(nb.output(grant_cell)).to_contain_text("AuthorizationGrant(code='aPrx")
+    shots(page, "pasted-after-timeout")
+
+
+def test_notebook_00_every_link_and_image_resolves(page, lab, shots):
+    """make lab serves the repository root: 00's links (../docs, ../helpers, ../localorg,
+    other notebooks) open, and the diagram image loads."""
+    nb = lab.open(page, NOTEBOOKS[3])
+    rendered = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedMarkdown")
+    images = rendered.locator("img")
+    expect(images.first).to_be_visible()
+    for index in range(images.count()):
+        assert images.nth(index).evaluate("img => img.complete && img.naturalWidth > 0")
+    links = rendered.locator("a[data-commandlinker-command]")  # local links only
+    paths = []
+    for index in range(links.count()):
+        href = links.nth(index).evaluate("a => a.href")
+        paths.append(re.sub(r"^.*?/files/", "", href.split("?")[0]))
+    assert "docs/real-orgs.md" in paths and "notebooks/01-create-the-app.ipynb" in paths
+    for path in paths:
+        answer = page.request.get(f"{lab.url}/api/contents/{path}",
+                                  params={"content": "0", "token": lab.token})
+        assert answer.status == 200, path
+    links.filter(has_text="docs/real-orgs.md").first.click()  # as a learner does
+    expect(page.locator(".lm-TabBar-tab", has_text="real-orgs.md").first).to_be_visible()
+    expect(page.locator(".jp-Dialog")).to_have_count(0)  # no "Cannot open" error
+    shots(page, "link-opened")
+    assert nb  # the notebook stayed open

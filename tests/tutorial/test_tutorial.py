@@ -139,7 +139,7 @@ def test_catch_up_7_gives_a_working_api_session(env):
 def test_token_answers_allow_checking_the_signature_by_hand(env):
     progress = quiet(tutorial.catch_up, 5)
     answers = tutorial.keep_token_answers(progress.client)
-    _ = progress.token
+    progress.exchange_code(quiet=True)
     raw = answers[-1]
     secret = progress.settings.client_secret
     assert verify_signature(secret, raw["id"], raw["issued_at"], raw["signature"])
@@ -178,3 +178,99 @@ def test_redirect_mismatch_is_explained_from_the_error_page(env, capsys):
         tutorial.Login(progress.target, flow, listen=False).start()
     assert "Callback URL exactly" in str(caught.value)
     assert "did not redirect" in capsys.readouterr().out
+
+
+def test_reading_progress_attributes_never_calls_a_server(env):
+    """Issue 11: no property performs network calls; the exchange is a named, visible step."""
+    progress = quiet(tutorial.catch_up, 5)
+    with pytest.raises(tutorial.LoginPending, match=r"progress\.exchange_code\(\)"):
+        _ = progress.token
+    with pytest.raises(tutorial.LoginPending):
+        _ = progress.api
+    assert len(progress.transcript) == 0  # nothing went to ORG B's token endpoint
+    out = io.StringIO()
+    with redirect_stdout(out):
+        token = progress.exchange_code()
+        again = progress.exchange_code()  # idempotent: a code is single use
+    assert token is again is progress.token
+    assert "authorization code exchanged" in out.getvalue()
+    assert "already there" in out.getvalue()
+    assert token.access_token not in out.getvalue()  # A-28: masked
+
+
+def test_login_pending_renders_as_a_short_message_not_a_traceback():
+    lines = tutorial.LoginPending("no callback yet")._render_traceback_()
+    assert len(lines) == 2 and "no callback yet" in lines[0]
+    assert not any("Traceback" in line for line in lines)
+
+
+def interactive_login(env, monkeypatch, timeout: float):
+    monkeypatch.setenv("TUTORIAL_BROWSER", "interactive")
+    progress = quiet(tutorial.catch_up, 3)
+    login = quiet(tutorial.Login(progress.target, progress.flow, timeout=timeout).start)
+    user = progress.target.org_b_user
+    url = ScriptedBrowser(progress.target.orgs.ca_bundle).authorize(
+        progress.flow.authorization_url, user["username"], user["password"])
+    return progress, login, url
+
+
+def test_a_paste_after_the_listener_timed_out_is_still_accepted(env, monkeypatch):
+    """Issue 11: the listener's timeout must not end the login; the code is valid 15 min
+    (Salesforce Help, OAuth 2.0 Web Server Flow: the authorization code expires after 15
+    minutes), so the learner's pasted address is still redeemable."""
+    progress, login, url = interactive_login(env, monkeypatch, timeout=0.5)
+    login._reporter.join(10)  # the listener gave up (nobody followed the redirect)
+    assert login.timed_out and not login.done
+    assert "paste the address" in login._out.outputs[0]["text"]
+    assert login.try_address(url)
+    assert login.grant().code.startswith("aPrx")
+    assert quiet(progress.client.exchange_code, login.grant()).access_token
+
+
+def test_a_wrong_paste_does_not_use_up_the_login(env, monkeypatch):
+    progress, login, url = interactive_login(env, monkeypatch, timeout=30)
+    forged = tutorial.with_params(url, state="from-an-old-tab")
+    assert not login.try_address(forged)
+    assert not login.try_address("https://example.com/not-the-callback")
+    assert not login.done
+    assert "still open" in login._out.outputs[-1]["text"]
+    assert login.try_address(url)
+    assert login.grant().code.startswith("aPrx")
+    login.close()
+
+
+def test_the_learners_own_login_carries_over_to_the_next_notebook(env, monkeypatch):
+    """Issue 11: after your live login (04/05) the next notebook uses that grant instead of a
+    demo-user login; the code is kept 0600 in the git-ignored data folder and used once."""
+    progress, login, url = interactive_login(env, monkeypatch, timeout=30)
+    assert login.try_address(url)
+    login._report()  # what the paste button does after a good address
+    saved = progress.target.settings.localorg_data / "learner-grant.json"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert login.grant().code not in login._out.outputs[-1]["text"]  # A-28: never printed
+    out = io.StringIO()
+    with redirect_stdout(out):
+        nxt = tutorial.catch_up(6)
+    assert "your own login from an earlier notebook" in out.getvalue()
+    assert "demo user" not in out.getvalue()
+    assert nxt.token.access_token and not saved.exists()  # redeemed once, file gone
+    with redirect_stdout(io.StringIO()):
+        again = tutorial.catch_up(6)  # nothing saved any more: the demo user logs in
+    assert again.login.via != "your login in an earlier notebook"
+
+
+def test_an_old_saved_login_is_not_used(env, monkeypatch):
+    import json
+    import time
+
+    progress, login, url = interactive_login(env, monkeypatch, timeout=30)
+    assert login.try_address(url)
+    login._report()
+    saved = progress.target.settings.localorg_data / "learner-grant.json"
+    record = json.loads(saved.read_text())
+    record["saved_at"] = time.time() - 15 * 60  # Salesforce: a code lives 15 minutes
+    saved.write_text(json.dumps(record))
+    out = io.StringIO()
+    with redirect_stdout(out):
+        tutorial.catch_up(5)
+    assert "demo user" in out.getvalue() and not saved.exists()

@@ -1,0 +1,67 @@
+"""Continuity between notebooks: the learner's own login, handed to the next notebook.
+
+When you log in yourself (interactive mode, local orgs) in notebook 04 or 05, the unused
+authorization code and its PKCE verifier are kept in ``<LOCALORG_DATA>/learner-grant.json``
+(by default ``.localorg/``, which git ignores; file mode 0600, like the app's secret). The
+next notebook's set-up takes it (and deletes the file: a code is single use) instead of
+letting the demo user log in, as long as the code is still valid. Salesforce accepts a code
+for 15 minutes (Salesforce Help, *OAuth 2.0 Web Server Flow for Web App Integration*)::
+
+    save_grant(target, grant)           # after your login
+    take_grant(target)                  # next notebook: the grant, or None (old, absent)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from ..oauth.authorize import AuthorizationGrant
+from .target import Target
+
+GRANT_FILE = "learner-grant.json"
+CODE_LIFETIME = 15 * 60  # seconds a Salesforce authorization code stays valid
+MARGIN = 60  # leave time for the exchange itself
+
+
+def _path(target: Target) -> Path:
+    return Path(target.settings.localorg_data) / GRANT_FILE
+
+
+def save_grant(target: Target, grant: AuthorizationGrant) -> Path | None:
+    """Keep the learner's unused grant for the next notebook (local orgs only)."""
+    if not target.is_local:
+        return None
+    path = _path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"code": grant.code, "code_verifier": grant.code_verifier,
+              "redirect_uri": grant.redirect_uri, "login_url": grant.login_url,
+              "saved_at": time.time()}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(record, out)
+    os.chmod(path, 0o600)  # also when the file existed with wider permissions
+    return path
+
+
+def take_grant(target: Target) -> AuthorizationGrant | None:
+    """The saved grant if it is still usable for this target; the file is removed either way."""
+    if not target.is_local:
+        return None
+    path = _path(target)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    finally:
+        path.unlink(missing_ok=True)
+    settings = target.settings
+    fresh = time.time() - float(record.get("saved_at", 0)) < CODE_LIFETIME - MARGIN
+    same = (record.get("login_url") == settings.login_url
+            and record.get("redirect_uri") == settings.callback_url)
+    if not (fresh and same and record.get("code") and record.get("code_verifier")):
+        return None
+    return AuthorizationGrant(record["code"], record["code_verifier"], record["redirect_uri"],
+                              record["login_url"])

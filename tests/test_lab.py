@@ -1,0 +1,116 @@
+"""``make lab`` (tools/lab.py), run for real: JupyterLab over the repository root, the
+learner's copy of the notebooks, ``--allow-root`` only as root, and the local orgs it started
+stopped again when JupyterLab fails (issue 11: the learner's path)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+import localorg
+from helpers.tutorial.dryrun import free_ports
+from tests.conftest import wait_until
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+import lab  # noqa: E402
+
+
+def test_as_root_and_only_then_allow_root():
+    assert "--allow-root" in lab.lab_command([], as_root=True)
+    assert "--allow-root" not in lab.lab_command([], as_root=False)
+    cmd = lab.lab_command(["--no-browser"], as_root=False)
+    assert f"--ServerApp.root_dir={REPO}" in cmd  # links like ../docs resolve
+    assert "--LabApp.default_url=/lab/tree/my-notebooks/00-overview.ipynb" in cmd
+    assert cmd[-1] == "--no-browser"
+
+
+def test_the_copy_never_overwrites_the_learners_work(tmp_path: Path):
+    source, copy = tmp_path / "notebooks", tmp_path / "mine"
+    source.mkdir()
+    (source / "00-a.ipynb").write_text("original")
+    (source / "01-b.ipynb").write_text("original")
+    assert lab.copy_notebooks(source, copy) == ["00-a.ipynb", "01-b.ipynb"]
+    (copy / "00-a.ipynb").write_text("learner's outputs")
+    (source / "02-c.ipynb").write_text("new in a later version")
+    assert lab.copy_notebooks(source, copy) == ["02-c.ipynb"]
+    assert (copy / "00-a.ipynb").read_text() == "learner's outputs"
+
+
+@pytest.fixture
+def lab_env(tmp_path: Path):
+    name = f"my-notebooks-test-{secrets.token_hex(4)}"  # git-ignored; removed after
+    env = {**os.environ, "TUTORIAL_LAB_COPY": name, "SF_TARGET": "local",
+           "LOCALORG_DATA": str(tmp_path / "orgs"), "LOCALORG_PORT_BASE": str(free_ports(3)),
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    yield env, REPO / name
+    shutil.rmtree(REPO / name, ignore_errors=True)
+    localorg.stop(tmp_path / "orgs")
+
+
+def test_make_lab_serves_the_repository_root(lab_env):
+    """Runs as whoever runs the tests: as root (CI, containers) this fails without
+    --allow-root ("Running as root is not recommended")."""
+    env, copy = lab_env
+    port, token = free_ports(1), secrets.token_urlsafe(16)
+    proc = subprocess.Popen(
+        [sys.executable, "tools/lab.py", "--no-browser", f"--port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         "--ServerApp.ip=127.0.0.1"],
+        cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    http = requests.Session()
+    http.trust_env = False
+    try:
+        def up() -> bool:
+            if proc.poll() is not None:
+                return True
+            try:
+                return http.get(f"{url}/api/status", params={"token": token},
+                                timeout=2).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        assert wait_until(up, timeout=90) and proc.poll() is None, proc.stdout.read().decode()
+        for path in (f"{copy.name}/00-overview.ipynb", "docs/images/web-server-flow.svg",
+                     "docs/real-orgs.md", "helpers/tutorial/login.py"):
+            answer = http.get(f"{url}/api/contents/{path}", params={"token": token,
+                                                                  "content": 0}, timeout=10)
+            assert answer.status_code == 200, path
+        assert localorg.info(env["LOCALORG_DATA"]) is not None  # started for the learner
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        http.close()
+
+
+def test_orgs_it_started_are_stopped_when_jupyterlab_fails(lab_env):
+    env, _ = lab_env
+    done = subprocess.run([sys.executable, "tools/lab.py", "--no-browser", "--port=not-a-port"],
+                          cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode != 0
+    assert "local orgs this command started are stopped" in done.stdout
+    assert localorg.info(env["LOCALORG_DATA"]) is None
+
+
+def test_the_old_mathjax3_extension_is_disabled_for_the_lab():
+    """jupyterlab-rise depends on @jupyterlab/mathjax3-extension (JupyterLab 3), which
+    JupyterLab 4 flags as incompatible; make lab's config disables it."""
+    env = lab.lab_environment({"PATH": os.environ.get("PATH", "")})
+    listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
+                            env={**os.environ, **env}, capture_output=True, text=True,
+                            check=False)
+    line = next(ln for ln in (listed.stdout + listed.stderr).splitlines()
+                if "@jupyterlab/mathjax3-extension v" in ln)
+    assert "disabled" in line
