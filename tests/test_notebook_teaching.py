@@ -91,9 +91,6 @@ def test_trainer_guide_matches_the_notebooks():
 
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
-# Written on a parallel branch (ORG A's Apex for the token request and callout); remove once
-# merged, so that the link is checked like every other.
-PENDING = {"../sfdx/org-a/"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -104,7 +101,7 @@ def test_every_relative_link_and_image_resolves(path: Path):
         if cell["cell_type"] != "markdown":
             continue
         for target in LINK.findall(_text(cell)):
-            if re.match(r"[a-z]+:", target) or target.startswith("#") or target in PENDING:
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
                 continue  # absolute URL or anchor
             resolved = (path.parent / target.split("#")[0]).resolve()
             assert resolved.exists(), f"{path.name}: dead link {target}"
