@@ -67,8 +67,8 @@ NOTES: dict[str, tuple[int, int, dict[str, tuple[int, str]]]] = {
                                                             "alone prove nothing."),
         "Weakness 3: a retry creates duplicates": (3, "Exercise: run the retry twice, count "
                                                       "the duplicates."),
-        "The improved service: `AccountUpsertService`": (4, "Upsert on Source_Id__c, "
-                                                            "per-record results, 207."),
+        "The improved service: `AccountUpsertService`": (4, "Upsert on Source_Id__c, per-record "
+                                                            "results, 200 or 400, never 207."),
         "Deploying both to a real ORG B": (1, "sf project deploy start; tests included."),
         "Summary": (1, "Three weaknesses, one fix each."),
     }),
