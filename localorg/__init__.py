@@ -47,6 +47,7 @@ from .admin import (
     inject_fault,
     set_api_usage,
     stored_records,
+    unlock,
 )
 from .apps import AppSettingsError, NewApp
 from .config import (
@@ -69,7 +70,7 @@ __all__ = ["AppCredentialsError", "AppSettingsError", "DATA_ENV", "DEFAULT_DATA_
            "ScriptedLoginError", "add_learners", "api_usage", "check_app_credentials",
            "clear_faults", "create_app", "data_path", "ensure_running", "expire_access_token",
            "expire_code", "free_port_base", "info", "inject_fault", "set_api_usage", "stop",
-           "stored_records"]
+           "stored_records", "unlock"]
 
 START_TIMEOUT = 60.0
 
