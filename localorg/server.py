@@ -15,10 +15,10 @@ import threading
 from pathlib import Path
 
 from cheroot import wsgi
-from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from .app import create_app
 from .runtime import LOOPBACK, LocalOrg, open_runtime
+from .web.limits import BodyLimits, DeferredHandshakeAdapter, guard_server
 from .workshop.expose import Exposure, banner, expose, ready_info
 
 STATE_FILE = "server.json"
@@ -34,10 +34,12 @@ def build_servers(rt: LocalOrg, bind: str = LOOPBACK) -> dict[str, wsgi.Server]:
     """The three listeners; ``bind`` is 127.0.0.1 unless ``serve --expose`` (B-36)."""
     servers = {}
     for host, port in rt.ports.items():
-        server = wsgi.Server((bind, port), create_app(rt, host), numthreads=THREADS_PER_HOST,
-                             server_name=f"localorg-{host}", request_queue_size=256, timeout=10)
+        server = wsgi.Server((bind, port), BodyLimits(create_app(rt, host)),
+                             numthreads=THREADS_PER_HOST, server_name=f"localorg-{host}",
+                             request_queue_size=256, timeout=10)
+        guard_server(server, f"localorg-{host}")  # deadline + per-address cap (B-28, B-42)
         if host != "login" or rt.login_tls:
-            server.ssl_adapter = BuiltinSSLAdapter(str(rt.tls.cert), str(rt.tls.key))
+            server.ssl_adapter = DeferredHandshakeAdapter(str(rt.tls.cert), str(rt.tls.key))
         servers[host] = server
     return servers
 
