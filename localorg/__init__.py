@@ -61,6 +61,7 @@ from .config import (
     ports,
 )
 from .demo_user import ScriptedBrowser, ScriptedLoginError
+from .private import private_dir, private_file
 from .server import state_path
 from .workshop.learners import Learner, LearnerError
 
@@ -133,8 +134,11 @@ def _probe(state: dict[str, Any]) -> bool:
     url = i.get("expose", {}).get("local_login_url", i["login_url"])
     verify = i["ca_bundle"] if url.startswith("https://") else True
     try:
-        r = requests.get(url + "/_localorg/status", timeout=3, verify=verify)
-        return r.ok and r.json().get("data_dir") == state["info"]["data_dir"]
+        # The per-server id is in the 0600 state file only: a server that knows it is ours
+        # (the status page no longer shows the data folder to whoever asks, B-45).
+        r = requests.get(url + "/_localorg/status", params={"server": state.get("server_id", "")},
+                         timeout=3, verify=verify)
+        return r.ok and r.json().get("same_server") is True
     except (requests.RequestException, ValueError):
         return False
 
@@ -159,9 +163,8 @@ def ensure_running(data_dir: str | os.PathLike[str] | None = None, port_base: in
     Safe when several kernels call it at once: a file lock lets one of them start
     the server and the others find it running.
     """
-    data = config.data_dir(data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(data / "server.lock"), timeout=timeout):
+    data = private_dir(config.data_dir(data_dir))  # 0700, files 0600 (B-44)
+    with FileLock(str(data / "server.lock"), timeout=timeout, mode=0o600):
         running = info(data)
         if running:
             return running
@@ -177,7 +180,7 @@ def ensure_running(data_dir: str | os.PathLike[str] | None = None, port_base: in
                                        | subprocess.DETACHED_PROCESS)
         else:
             kwargs["start_new_session"] = True  # outlives the kernel that started it
-        with open(log_path, "ab") as log:
+        with open(private_file(log_path), "ab") as log:
             proc = subprocess.Popen(cmd, cwd=str(config.REPO_ROOT), stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=log, **kwargs)
         deadline = time.monotonic() + timeout

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from cheroot import wsgi
 
-from .app import create_app
+from .app import STATUS_ID_KEY, create_app
+from .private import write_private_text
 from .runtime import LOOPBACK, LocalOrg, open_runtime
 from .web.limits import BodyLimits, DeferredHandshakeAdapter, guard_server
 from .workshop.expose import Exposure, banner, expose, ready_info
@@ -54,6 +56,7 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         stream=sys.stderr)
     rt = open_runtime(data_dir, port_base, seed)
+    rt.extra[STATUS_ID_KEY] = secrets.token_urlsafe(16)  # identifies this process (B-45)
     room_key = expose(rt, exposure) if exposure else None
     servers = build_servers(rt, exposure.bind if exposure else LOOPBACK)
     try:
@@ -78,10 +81,9 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
     info = rt.info()
     if exposure:
         info["expose"] = ready_info(rt, exposure)  # no trainer key: server.json is not secret
-    state = {"pid": os.getpid(), "port_base": port_base, "info": info}
-    tmp = state_path(data_dir).with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2))
-    os.replace(tmp, state_path(data_dir))
+    state = {"pid": os.getpid(), "port_base": port_base, "server_id": rt.extra[STATUS_ID_KEY],
+             "info": info}
+    write_private_text(state_path(data_dir), json.dumps(state, indent=2))  # 0600 (B-44)
 
     def _stop(signum, frame):  # noqa: ARG001
         stop_event.set()
