@@ -54,15 +54,7 @@ fuzz: $(STAMP)
 orgs: $(STAMP)
 	$(PY) -m localorg serve
 
-stop-# A longer seeded fuzz run of the local orgs (tests/localorg/test_fuzz.py; the suite runs 2,000):
-#   make fuzz FUZZ_COUNT=50000 FUZZ_SEED=7
-FUZZ_COUNT ?= 20000
-FUZZ_SEED ?= 20261203
-fuzz: $(STAMP)
-	LOCALORG_FUZZ_COUNT=$(FUZZ_COUNT) LOCALORG_FUZZ_SEED=$(FUZZ_SEED) \
-		$(PY) -m pytest -q -s -p no:cacheprovider tests/localorg/test_fuzz.py
-
-orgs: $(STAMP)
+stop-orgs: $(STAMP)
 	$(PY) -m localorg stop
 
 clean:

@@ -180,6 +180,47 @@ def check_room(info: dict, expected: int) -> bool:
     return totals["with_token"] == totals["with_account"] == expected
 
 
+def login_burst(info: dict, data_dir: str, logins: int) -> bool:
+    """``logins`` learners (600,000-iteration PBKDF2, security.md B-40) log in at once.
+
+    Prints the p99 latency of the login POSTs next to the hashing floor: the time the CPU
+    needs for the hashes alone, logins × one hash ÷ cores. A p99 far above the floor would
+    mean the server serialises something besides hashing (e.g. the throttle's write lock).
+    """
+    import os
+
+    from localorg.config import LEARNER_PASSWORD_METHOD
+
+    iterations = int(LEARNER_PASSWORD_METHOD.rsplit(":", 1)[1])
+    t = time.perf_counter()
+    hashlib.pbkdf2_hmac("sha256", b"bench", b"salt", iterations)
+    one_hash = time.perf_counter() - t
+    cores = os.cpu_count() or 1
+    learners = add_learners(logins, [CALLBACK], data_dir=data_dir)
+    browsers = [ScriptedBrowser(ca_bundle=info["ca_bundle"]) for _ in learners]
+    pages = [b.http.get(info["login_url"] + "/", timeout=30) for b in browsers]
+    timings = Timings()
+    start = threading.Barrier(logins)
+
+    def one(i: int) -> None:
+        browsers[i].http.hooks["response"].append(timings.hook)
+        start.wait()
+        resp = browsers[i].login(pages[i], learners[i].org_b_username, learners[i].org_b_password)
+        if resp.status_code != 302:
+            timings.fail(f"login {i}: {resp.status_code}")
+
+    with ThreadPoolExecutor(logins) as pool:
+        list(pool.map(one, range(logins)))
+    floor = logins * one_hash / cores
+    v = sorted(timings.values)
+    p99 = v[min(len(v) - 1, int(0.99 * len(v)))] if v else float("nan")
+    print(f"== login burst: {logins} learners log in at once ({iterations:,} PBKDF2 iterations)")
+    print(f"   one hash {one_hash * 1000:.0f} ms, {cores} core(s): hashing floor "
+          f"{floor * 1000:.0f} ms; login POST p99 {p99 * 1000:.0f} ms "
+          f"({p99 / floor:.1f}x the floor); errors: {len(timings.errors)}")
+    return not timings.errors
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=100)
@@ -187,6 +228,8 @@ def main() -> int:
                         help="seconds over which the learners start (0: all at once)")
     parser.add_argument("--rest-seconds", type=float, default=10.0)
     parser.add_argument("--rest-threads", type=int, default=16)
+    parser.add_argument("--login-burst", type=int, default=20,
+                        help="learners logging in at once at the end (0: skip)")
     parser.add_argument("--expose", action="store_true",
                         help="workshop mode: TLS on every host, one user and app per learner")
     args = parser.parse_args()
@@ -232,7 +275,8 @@ def main() -> int:
                   "(query and create alternately)")
             print(f"   {len(rest.values) / took:.0f} requests/s; {rest.summary()}; "
                   f"errors: {len(rest.errors)}")
-            return 1 if timings.errors or rest.errors else 0
+            burst_ok = login_burst(info, tmp, args.login_burst) if args.login_burst else True
+            return 1 if timings.errors or rest.errors or not burst_ok else 0
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -257,8 +257,9 @@ def requests_for(rng: random.Random, ctx: dict) -> dict:
 
 def send(ctx: dict, req: dict) -> tuple[str, int]:
     s = ctx["sessions"][req["session"]]()
-    headers = {k: v for k, v in req["headers"].items()
-               if all(32 <= ord(c) < 256 and c not in "\r\n" for c in k + v)}
+    # Only what an HTTP client can send at all (requests refuses CR/LF and leading spaces).
+    headers = {k: v.strip() for k, v in req["headers"].items()
+               if all(32 <= ord(c) < 256 for c in k + v)}
     try:
         resp = s.request(req["method"], req["url"], params=req["params"], data=req["data"],
                          headers=headers, allow_redirects=False, timeout=60)
