@@ -52,3 +52,36 @@ def test_b37_token_errors_stay_oauth_errors_behind_foreign_host(orgs):
                         "redirect_uri": "http://localhost:1717/OauthRedirect"}, timeout=30)
     assert resp.status_code == 400
     assert resp.json()["error"] == "invalid_grant"
+
+
+def test_b37_login_behind_a_prefix_and_a_foreign_host_redirects_relatively(orgs):
+    """B-37 with jupyter-server-proxy's headers: the login page, the login POST (browser
+    ``Origin`` = the hub) and the redirect back to authorize all work, and the redirect is a
+    relative reference (proxy.py), never an absolute URL on 127.0.0.1 or on the Host."""
+    import re
+    from urllib.parse import urlencode
+
+    app = orgs.create_app()
+    hub = "hub.example.test"
+    prefix = f"/user/ada/proxy/{int(orgs.login_url.rsplit(':', 1)[1])}"
+    s = orgs.session()
+    s.headers.update({"Host": hub, "X-Forwarded-Prefix": prefix})
+    query = urlencode({"response_type": "code", "client_id": app.client_id,
+                       "redirect_uri": "http://localhost:1717/OauthRedirect", "state": "st",
+                       "code_challenge": pkce_pair()[1], "code_challenge_method": "S256"})
+    page = s.get(orgs.login_url + "/services/oauth2/authorize?" + query, timeout=30)
+    assert page.status_code == 200 and 'name="pw"' in page.text
+    assert f'action="{prefix}/"' in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    start = re.search(r'name="startURL" value="([^"]*)"', page.text).group(1)
+    user = orgs.user("B")
+    resp = s.post(orgs.login_url + "/", data={"username": user["username"],
+                                             "pw": user["password"], "csrf_token": csrf,
+                                             "startURL": start.replace("&amp;", "&")},
+                  headers={"Origin": f"https://{hub}"}, allow_redirects=False, timeout=30,
+                  # the cookie's Path is the prefix, which the proxy strips: send it as is
+                  cookies=dict(page.cookies.items()))
+    assert resp.status_code == 302, (resp.status_code, re.findall(r"<p[^>]*>([^<]*)<", resp.text))
+    location = resp.headers["Location"]
+    assert location.startswith("services/oauth2/authorize?"), location
+    assert "127.0.0.1" not in location and hub not in location

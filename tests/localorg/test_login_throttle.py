@@ -39,7 +39,7 @@ def _post(client, username: str, password: str):
 
 
 def test_b38_concurrent_guesses_are_bounded_and_the_right_password_comes_too_late(orgs):
-    """B-38: 40 simultaneous wrong guesses, then the right password: at most 5 are evaluated.
+    """B-12, B-38: 40 simultaneous wrong guesses, then the right password: at most 5 evaluated.
 
     Before the fix the count was read before any failure was recorded, so every guess
     reached the slow hash and the right password, last, logged in.
