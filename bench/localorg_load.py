@@ -189,7 +189,7 @@ def login_burst(info: dict, data_dir: str, logins: int) -> bool:
     """
     import os
 
-    from localorg.config import LEARNER_PASSWORD_METHOD
+    from localorg import LEARNER_PASSWORD_METHOD
 
     iterations = int(LEARNER_PASSWORD_METHOD.rsplit(":", 1)[1])
     t = time.perf_counter()

@@ -55,6 +55,7 @@ from .config import (
     DEFAULT_DATA_DIR,
     DEFAULT_PORT_BASE,
     DEMO_USERS,
+    LEARNER_PASSWORD_METHOD,
     PORT_BASE_ENV,
     DemoUser,
     free_port_base,
@@ -66,7 +67,8 @@ from .server import state_path
 from .workshop.learners import Learner, LearnerError
 
 __all__ = ["AppCredentialsError", "AppSettingsError", "DATA_ENV", "DEFAULT_DATA_DIR",
-           "DEFAULT_PORT_BASE", "DEMO_USERS", "PORT_BASE_ENV", "ports", "DemoUser", "Learner",
+           "DEFAULT_PORT_BASE", "DEMO_USERS", "LEARNER_PASSWORD_METHOD",
+           "PORT_BASE_ENV", "ports", "DemoUser", "Learner",
            "LearnerError", "LocalOrgError", "LocalOrgInfo", "NewApp", "ScriptedBrowser",
            "ScriptedLoginError", "add_learners", "api_usage", "check_app_credentials",
            "clear_faults", "create_app", "data_path", "ensure_running", "expire_access_token",
