@@ -20,7 +20,7 @@ STAMP := $(VENV)/.installed
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: lab test install lint bench orgs stop-orgs clean notebooks node-deps
+.PHONY: lab test install lint bench orgs stop-orgs clean notebooks node-deps fuzz
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,14 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.localorg_load
 	$(PY) -m bench.sync_bench
+
+# A longer seeded fuzz run of the local orgs (tests/localorg/test_fuzz.py; the suite runs 2,000):
+#   make fuzz FUZZ_COUNT=50000 FUZZ_SEED=7
+FUZZ_COUNT ?= 20000
+FUZZ_SEED ?= 20261203
+fuzz: $(STAMP)
+	LOCALORG_FUZZ_COUNT=$(FUZZ_COUNT) LOCALORG_FUZZ_SEED=$(FUZZ_SEED) \
+		$(PY) -m pytest -q -s -p no:cacheprovider tests/localorg/test_fuzz.py
 
 orgs: $(STAMP)
 	$(PY) -m localorg serve

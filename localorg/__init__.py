@@ -47,6 +47,7 @@ from .admin import (
     inject_fault,
     set_api_usage,
     stored_records,
+    unlock,
 )
 from .apps import AppSettingsError, NewApp
 from .config import (
@@ -54,22 +55,26 @@ from .config import (
     DEFAULT_DATA_DIR,
     DEFAULT_PORT_BASE,
     DEMO_USERS,
+    LEARNER_PASSWORD_METHOD,
+    PASSWORD_METHOD,
     PORT_BASE_ENV,
     DemoUser,
     free_port_base,
     ports,
 )
 from .demo_user import ScriptedBrowser, ScriptedLoginError
+from .private import private_dir, private_file
 from .server import state_path
 from .workshop.learners import Learner, LearnerError
 
 __all__ = ["AppCredentialsError", "AppSettingsError", "DATA_ENV", "DEFAULT_DATA_DIR",
-           "DEFAULT_PORT_BASE", "DEMO_USERS", "PORT_BASE_ENV", "ports", "DemoUser", "Learner",
+           "DEFAULT_PORT_BASE", "DEMO_USERS", "LEARNER_PASSWORD_METHOD",
+           "PASSWORD_METHOD", "PORT_BASE_ENV", "ports", "DemoUser", "Learner",
            "LearnerError", "LocalOrgError", "LocalOrgInfo", "NewApp", "ScriptedBrowser",
            "ScriptedLoginError", "add_learners", "api_usage", "check_app_credentials",
            "clear_faults", "create_app", "data_path", "ensure_running", "expire_access_token",
            "expire_code", "free_port_base", "info", "inject_fault", "set_api_usage", "stop",
-           "stored_records"]
+           "stored_records", "unlock"]
 
 START_TIMEOUT = 60.0
 
@@ -132,8 +137,11 @@ def _probe(state: dict[str, Any]) -> bool:
     url = i.get("expose", {}).get("local_login_url", i["login_url"])
     verify = i["ca_bundle"] if url.startswith("https://") else True
     try:
-        r = requests.get(url + "/_localorg/status", timeout=3, verify=verify)
-        return r.ok and r.json().get("data_dir") == state["info"]["data_dir"]
+        # The per-server id is in the 0600 state file only: a server that knows it is ours
+        # (the status page no longer shows the data folder to whoever asks, B-45).
+        r = requests.get(url + "/_localorg/status", params={"server": state.get("server_id", "")},
+                         timeout=3, verify=verify)
+        return r.ok and r.json().get("same_server") is True
     except (requests.RequestException, ValueError):
         return False
 
@@ -158,9 +166,8 @@ def ensure_running(data_dir: str | os.PathLike[str] | None = None, port_base: in
     Safe when several kernels call it at once: a file lock lets one of them start
     the server and the others find it running.
     """
-    data = config.data_dir(data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(data / "server.lock"), timeout=timeout):
+    data = private_dir(config.data_dir(data_dir))  # 0700, files 0600 (B-44)
+    with FileLock(str(data / "server.lock"), timeout=timeout, mode=0o600):
         running = info(data)
         if running:
             return running
@@ -176,7 +183,7 @@ def ensure_running(data_dir: str | os.PathLike[str] | None = None, port_base: in
                                        | subprocess.DETACHED_PROCESS)
         else:
             kwargs["start_new_session"] = True  # outlives the kernel that started it
-        with open(log_path, "ab") as log:
+        with open(private_file(log_path), "ab") as log:
             cwd = config.REPO_ROOT if config.IN_CHECKOUT else data
             proc = subprocess.Popen(cmd, cwd=str(cwd), stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=log, **kwargs)

@@ -175,6 +175,20 @@ def clear_faults(*, data_dir: DataDir = None) -> None:
         db.execute("DELETE FROM rest_faults")
 
 
+def unlock(username: str, *, data_dir: DataDir = None) -> int:
+    """Forget a user's failed logins from every address, so they can log in at once.
+
+    For trainers: a learner who mistyped too often waits a growing delay (security.md B-38);
+    ``python -m localorg unlock USERNAME`` does the same. Returns how many failures were
+    forgotten (0 for an unknown name)::
+
+        localorg.unlock("learner01@org-b.localorg.test")
+    """
+    from .oauth import throttle
+
+    return throttle.unlock(_runtime(data_dir).store, username)
+
+
 def data_path(data_dir: DataDir = None) -> Path:
     """The data folder these functions use: the argument, ``$LOCALORG_DATA`` or the default."""
     return config.data_dir(data_dir)

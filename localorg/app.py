@@ -6,11 +6,16 @@ the parts depend on ``web`` (sessions, pages, proxy) and never on each other's a
 
 from __future__ import annotations
 
+import hmac
+import logging
+
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .web import MAX_BODY_BYTES, log, proxy, sessions
 from .web.pages import error_page
+
+STATUS_ID_KEY = "status_id"  # LocalOrg.extra key of the per-server id (server.serve sets it)
 
 
 def _is_api_path(path: str) -> bool:
@@ -19,6 +24,10 @@ def _is_api_path(path: str) -> bool:
 
 def create_app(runtime, host: str) -> Flask:
     """The WSGI app of one host: ``"login"`` (login.salesforce.com) or an org key."""
+    # Authlib logs each token it issues, in full, at DEBUG ("Issue token ..."). The server
+    # pins INFO, but an embedder (a test, a notebook) may set the root logger to DEBUG:
+    # the "authlib" logger stays at WARNING whatever the root says (B-46).
+    logging.getLogger("authlib").setLevel(logging.WARNING)
     app = Flask(__name__.rsplit(".", 1)[0], template_folder="templates",
                 static_folder="static", static_url_path="/static")
     app.config.update(LOCALORG=runtime, LOCALORG_HOST=host, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
@@ -40,8 +49,14 @@ def create_app(runtime, host: str) -> Flask:
 
     @app.get("/_localorg/status")
     def _status():
-        # Lets localorg.info() check that this port is our server, for this data folder.
-        return jsonify({"ok": True, "host": host, "data_dir": str(runtime.data_dir)})
+        # Anyone who reaches the port may ask (the room, with --expose), so nothing about the
+        # machine is said (B-45). localorg.info() proves this is the server of its data folder
+        # by sending the per-server id from the 0600 state file: ?server=<id> -> same_server.
+        body: dict = {"ok": True, "host": host}
+        asked, own = request.args.get("server", ""), runtime.extra.get(STATUS_ID_KEY, "")
+        if asked and own:
+            body["same_server"] = hmac.compare_digest(asked.encode(), own.encode())
+        return jsonify(body)
 
     app.after_request(sessions.apply_cookie)
     app.after_request(proxy.relative_redirects)  # behind jupyter-server-proxy (proxy.py)

@@ -8,6 +8,7 @@
     python -m localorg status [--data DIR] [--json]
     python -m localorg stop [--data DIR]
     python -m localorg reset [--data DIR]
+    python -m localorg unlock USERNAME [--data DIR]
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
     sp = sub.add_parser("stop", help="stop the running local orgs")
     data_arg(sp)
+    u = sub.add_parser("unlock", help="forget a user's failed logins (they can log in at once)")
+    u.add_argument("username")
+    data_arg(u)
     r = sub.add_parser("reset", help="stop the local orgs and delete their data (keeps the CA)")
     data_arg(r)
     return p
@@ -136,6 +140,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "stop":
         print("stopped" if stop(data) else "not running")
+        return 0
+
+    if args.command == "unlock":
+        from . import unlock
+        n = unlock(args.username, data_dir=data)
+        print(f"forgot {n} failed login(s) of {args.username}" if n
+              else f"no failed logins recorded for {args.username}")
         return 0
 
     if args.command == "reset":

@@ -19,7 +19,7 @@ LOOPBACK = "127.0.0.1"
 
 def _load_schemas() -> None:
     # Importing a package registers its tables with the store.
-    from .oauth import models  # noqa: F401
+    from .oauth import models, throttle  # noqa: F401
     from .rest import records  # noqa: F401
     from .web import sessions  # noqa: F401
     from .workshop import learners  # noqa: F401

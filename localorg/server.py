@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from cheroot import wsgi
-from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from .app import create_app
+from .app import STATUS_ID_KEY, create_app
+from .private import write_private_text
 from .runtime import LOOPBACK, LocalOrg, open_runtime
+from .web.limits import BodyLimits, DeferredHandshakeAdapter, guard_server
 from .workshop.expose import Exposure, banner, expose, ready_info
 
 STATE_FILE = "server.json"
@@ -34,10 +36,12 @@ def build_servers(rt: LocalOrg, bind: str = LOOPBACK) -> dict[str, wsgi.Server]:
     """The three listeners; ``bind`` is 127.0.0.1 unless ``serve --expose`` (B-36)."""
     servers = {}
     for host, port in rt.ports.items():
-        server = wsgi.Server((bind, port), create_app(rt, host), numthreads=THREADS_PER_HOST,
-                             server_name=f"localorg-{host}", request_queue_size=256, timeout=10)
+        server = wsgi.Server((bind, port), BodyLimits(create_app(rt, host)),
+                             numthreads=THREADS_PER_HOST, server_name=f"localorg-{host}",
+                             request_queue_size=256, timeout=10)
+        guard_server(server, f"localorg-{host}")  # deadline + per-address cap (B-28, B-42)
         if host != "login" or rt.login_tls:
-            server.ssl_adapter = BuiltinSSLAdapter(str(rt.tls.cert), str(rt.tls.key))
+            server.ssl_adapter = DeferredHandshakeAdapter(str(rt.tls.cert), str(rt.tls.key))
         servers[host] = server
     return servers
 
@@ -52,6 +56,7 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         stream=sys.stderr)
     rt = open_runtime(data_dir, port_base, seed)
+    rt.extra[STATUS_ID_KEY] = secrets.token_urlsafe(16)  # identifies this process (B-45)
     room_key = expose(rt, exposure) if exposure else None
     servers = build_servers(rt, exposure.bind if exposure else LOOPBACK)
     try:
@@ -76,10 +81,9 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
     info = rt.info()
     if exposure:
         info["expose"] = ready_info(rt, exposure)  # no trainer key: server.json is not secret
-    state = {"pid": os.getpid(), "port_base": port_base, "info": info}
-    tmp = state_path(data_dir).with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2))
-    os.replace(tmp, state_path(data_dir))
+    state = {"pid": os.getpid(), "port_base": port_base, "server_id": rt.extra[STATUS_ID_KEY],
+             "info": info}
+    write_private_text(state_path(data_dir), json.dumps(state, indent=2))  # 0600 (B-44)
 
     def _stop(signum, frame):  # noqa: ARG001
         stop_event.set()

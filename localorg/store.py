@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .private import private_dir, private_file
+
 DB_NAME = "localorg.sqlite3"
 
 CORE_SCHEMA = """
@@ -89,9 +91,14 @@ class Store:
     """
 
     def __init__(self, data_dir: Path):
-        self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = private_dir(Path(data_dir))  # 0700 (B-44)
         self.path = self.data_dir / DB_NAME
+        # 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database
+        # file's mode, so those are 0600 too.
+        private_file(self.path)
+        for extra in ("-wal", "-shm"):
+            if Path(str(self.path) + extra).exists():
+                private_file(Path(str(self.path) + extra))
         conn = self._conn()
         for sql in _schemas:
             conn.executescript(sql)  # runs in its own transaction (executescript commits)

@@ -92,7 +92,7 @@ def ensure_tls(data_dir: Path, extra_names: Iterable[str] = ()) -> TlsFiles:
     wanted += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in HOST_IPS]
     wanted += [n for n in map(_san, extra_names) if n not in wanted]
     folder = Path(data_dir) / "tls"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # keys inside (B-44)
     files = TlsFiles(folder / "ca.pem", folder / "host.pem", folder / "host-key.pem")
     ca_key_path = folder / "ca-key.pem"
     now = dt.datetime.now(dt.timezone.utc)

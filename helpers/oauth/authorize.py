@@ -149,6 +149,16 @@ class AuthorizationFlow:
         parts += [Component(k, v, why[k]) for k, v in self.parameters()]
         return parts
 
+    def state_matches(self, received: str | None) -> bool:
+        """True when ``received`` is this flow's (still unused) ``state``; consumes nothing.
+
+        Lets the callback listener ignore requests that are not for this login (A-03).
+        """
+        with self._lock:
+            expected = self._state
+        return bool(expected and received) and hmac.compare_digest(
+            expected.encode(), (received or "").encode("utf-8", "replace"))
+
     def consume_state(self, received: str | None) -> None:
         """Accept the callback's ``state`` once; anything else raises StateMismatchError.
 

@@ -96,6 +96,16 @@ _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{ti
 <h1>{title}</h1><p>{message}</p></body></html>"""
 
 
+def _for_this_flow(flow: AuthorizationFlow, query: str) -> bool:
+    """True when the query carries exactly one ``state`` and it is this flow's."""
+    try:
+        states = parse_qs(query, keep_blank_values=True,
+                          max_num_fields=MAX_QUERY_FIELDS).get("state", [])
+    except ValueError:
+        return False
+    return len(states) == 1 and flow.state_matches(states[0])
+
+
 class _Server(socketserver.ThreadingMixIn, HTTPServer):
     # SO_REUSEADDR lets the port be re-bound at once after close (A-10); on Windows it
     # would let another program steal a bound port, so it stays off there.
@@ -132,6 +142,16 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if path != listener.path or listener.done:
             self._page(404, "Not found", "This address is not the OAuth callback.")
+            return
+        if not _for_this_flow(listener.flow, query):
+            # No, empty or another flow's state: not this login's answer, so the code is never
+            # used (A-03) - and the wait goes on. Any web page can make the browser request
+            # this address (an <img>); ending the wait on it would let that page break every
+            # login (RFC 6749 §10.12 asks to reject such requests, not to stop listening).
+            listener.ignored += 1
+            self._page(400, "Not this login", "This address did not carry the answer to the "
+                       "login the notebook is waiting for, so it was ignored; the notebook is "
+                       "still waiting. If you started a new login, use its link.")
             return
         try:
             grant = complete_callback(listener.flow, query)
@@ -181,7 +201,8 @@ class CallbackListener:
     Binds ``127.0.0.1`` (``::1`` when the callback URL says ``[::1]``), even when the
     callback URL says ``localhost`` (A-08); exactly the port of the callback URL, never
     another (A-09). The first GET on the exact callback path decides the outcome;
-    other paths and methods are answered and ignored (A-11). Closes itself after that
+    other paths and methods are answered and ignored (A-11), and so are requests without
+    this flow's ``state`` (A-03: any web page can send them). Closes itself after that
     request, after ``timeout`` seconds (CallbackTimeout, A-12) or on :meth:`close`.
 
     Why 127.0.0.1 for ``localhost``: the app's Callback URL must stay byte-identical
@@ -217,6 +238,7 @@ class CallbackListener:
         self.port = parts.port or 80
         self.path = parts.path or "/"
         self.done = False
+        self.ignored = 0  # requests without this flow's state (A-03), said on timeout
         self._outcome: AuthorizationGrant | SalesforceOAuthError | None = None
         self._stop = threading.Event()
         self._finish_lock = threading.Lock()
@@ -258,11 +280,15 @@ class CallbackListener:
         try:
             while not self._stop.is_set():
                 if time.monotonic() >= deadline:
+                    ignored = (f" ({self.ignored} request(s) without this login's state "
+                               "were ignored: an old browser tab, or another page)"
+                               if self.ignored else "")
                     self._finish(CallbackTimeout(
                         f"no callback arrived on {self.flow.redirect_uri} within "
-                        f"{self.timeout:.0f} s: open the authorization URL, log in and click "
-                        "Allow, then start again. If the browser cannot reach this computer "
-                        "(remote Jupyter), use parse_callback_url() with the address instead"))
+                        f"{self.timeout:.0f} s{ignored}: open the authorization URL, log in "
+                        "and click Allow, then start again. If the browser cannot reach this "
+                        "computer (remote Jupyter), use parse_callback_url() with the address "
+                        "instead"))
                     break
                 self._server.handle_request()
         finally:

@@ -38,11 +38,19 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 def is_loopback_literal(host: str | None) -> bool:
-    """True for IP literals of the loopback interface (``127.0.0.1``, ``::1``), not names."""
+    """True for IP literals of the loopback interface (``127.0.0.1``, ``::1``), not names.
+
+    IPv4-mapped ``::ffff:127.0.0.1`` counts too (before Python 3.13 ``is_loopback`` says no).
+
+    >>> is_loopback_literal("::ffff:127.0.0.1"), is_loopback_literal("localhost")
+    (True, False)
+    """
     try:
-        return ipaddress.ip_address((host or "").strip("[]")).is_loopback
+        ip = ipaddress.ip_address((host or "").strip("[]"))
     except ValueError:
         return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
 
 
 def origin(url: str) -> str:

@@ -8,7 +8,6 @@ in HTTP Basic (client_secret_basic). Whether a secret is needed depends on the a
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import re
 from urllib.parse import unquote_plus
@@ -100,7 +99,7 @@ def _basic_credentials(headers) -> tuple[str | None, str | None]:
         return None, None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # binascii.Error, or non-ASCII text (B-20)
         raise SalesforceOAuthError(*CLIENT_CREDENTIALS_INVALID) from None
     user, sep, password = decoded.partition(":")
     return unquote_plus(user), (unquote_plus(password) if sep else None)

@@ -33,7 +33,7 @@ def _key() -> RSAKey:
     with _lock:
         if path not in _keys:
             if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # B-44
                 tmp = path.with_suffix(".tmp")
                 write_private(tmp, RSAKey.generate_key(2048).as_pem(private=True))
                 os.replace(tmp, path)

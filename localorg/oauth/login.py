@@ -1,4 +1,5 @@
-"""The login page (``/``), logout (``/secur/logout.jsp``) and login throttling (B-12).
+"""The login page (``/``), logout (``/secur/logout.jsp``); throttling is in :mod:`.throttle`
+(B-12, B-38).
 
 Field names are Salesforce's: ``username``, ``pw``, plus hidden ``csrf_token`` and
 ``startURL``. After a successful login the browser goes back to ``startURL`` (a path
@@ -18,6 +19,7 @@ from ..web import sessions
 from ..web.context import host_org
 from ..web.pages import render
 from ..workshop.expose import demo_login_refused
+from . import throttle
 
 log = logging.getLogger("localorg")
 
@@ -26,10 +28,9 @@ BAD_LOGIN = ("Please check your username and password. If you still can't log in
 # serve --expose: the demo users' passwords are public, so only the trainer's machine uses them.
 DEMO_USER_REMOTE = ("The demo users only log in on the trainer's machine. Use the username and "
                     "password from your workshop handout.")
-MAX_FAILURES = 5
-WINDOW_SECONDS = 15 * 60
-# Compared against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = "pbkdf2:sha256:60000$localorg$" + "0" * 64
+# Compared against when the username is unknown, so it takes as long as a learner's login
+# (600,000 iterations, config.LEARNER_PASSWORD_METHOD); demo users' names are public anyway.
+_DUMMY_HASH = "pbkdf2:sha256:600000$localorg$" + "0" * 64
 SETUP_HOME = "/lightning/setup/SetupOneHome/home"
 
 
@@ -59,18 +60,12 @@ def login_page(start_url: str | None = None, username: str = "", error: str | No
                   title="Login | Salesforce")
 
 
-def _recent_failures(username: str, now: float) -> list[float]:
-    rows = _rt().store.query(
-        "SELECT failed_at FROM login_failures WHERE username=? AND failed_at>? ORDER BY failed_at",
-        (username, now - WINDOW_SECONDS))
-    return [r["failed_at"] for r in rows]
-
-
 def _throttled_page(retry_after: int, start_url: str | None):
     minutes = max(1, round(retry_after / 60))
     html, _, headers = login_page(start_url, status=429, error=(
-        f"Too many failed logins for this username. Wait about {minutes} minute(s) and try "
-        "again, or use another demo user (python -m localorg status lists them)."))
+        f"Too many failed logins for this username from this computer. Wait about {minutes} "
+        "minute(s) and try again, or ask the trainer to run "
+        "python -m localorg unlock USERNAME."))
     return html, 429, {**headers, "Retry-After": str(retry_after)}
 
 
@@ -106,24 +101,21 @@ def login_view():
     sessions.check_csrf()
     username = request.form.get("username", "").strip()
     password = request.form.get("pw", "")
-    key = username.lower()[:255]
-    now = time.time()
-    failures = _recent_failures(key, now)
-    if len(failures) >= MAX_FAILURES:
-        log.warning("login throttled: %d failed logins within 15 minutes for one username",
-                    len(failures))
-        return _throttled_page(int(failures[0] + WINDOW_SECONDS - now) + 1, start_url)
+    addr = request.remote_addr
+    # Checked before counting: a remote demo login is refused whatever the password, so it
+    # must neither use a slot nor reveal whether the password was right (B-36).
+    if username and demo_login_refused(_rt(), username, addr):
+        return login_page(start_url, username=username, error=DEMO_USER_REMOTE, status=403)
+    # Reserve the attempt before the slow hash: counted and recorded atomically (B-38).
+    wait = throttle.reserve(_rt().store, username, addr, time.time())
+    if wait:
+        log.warning("login throttled: too many failed logins for one username from one address")
+        return _throttled_page(wait, start_url)
     user = _user_for_host(username) if username else None
     ok = check_password_hash(user["password_hash"] if user else _DUMMY_HASH, password)
     if not (user and ok):
-        with _rt().store.tx() as db:
-            db.execute("DELETE FROM login_failures WHERE failed_at<?", (now - WINDOW_SECONDS,))
-            db.execute("INSERT INTO login_failures(username, failed_at) VALUES(?,?)", (key, now))
         return login_page(start_url, username=username, error=BAD_LOGIN)
-    if demo_login_refused(_rt(), user["username"], request.remote_addr):
-        return login_page(start_url, username=username, error=DEMO_USER_REMOTE, status=403)
-    with _rt().store.tx() as db:
-        db.execute("DELETE FROM login_failures WHERE username=?", (key,))
+    throttle.succeeded(_rt().store, username, addr)
     sessions.log_in(user["id"])
     return redirect(_after_login_target(start_url), code=302)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ DEFAULT_BATCH, MIN_BATCH = 2000, 200
 MAX_OFFSET = 2000
 _SQL_INT_MAX = 2**63 - 1
 CURSOR_SECONDS = 15 * 60
+_TOO_COMPLEX = re.compile(r"too many SQL variables|Expression tree is too large|"
+                          r"parser stack overflow|too many terms|string or blob too big")
 _BATCH_RE = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
 _DATETIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?"
                           r"(Z|([+-])(\d{2}):(\d{2}))$")
@@ -99,9 +102,19 @@ def _datetime(text: str) -> str | None:
 
 
 def batch_size(header: str | None) -> int:
-    """The batch size asked for in ``Sforce-Query-Options``, clamped to 200..2000."""
+    """The batch size asked for in ``Sforce-Query-Options``, clamped to 200..2000.
+
+    A value that is no 32-bit integer (Salesforce's REST API Developer Guide, "Query Options
+    Header", documents batchSize as a number of records, 200 to 2,000) is a 400; the error
+    code is UNCONFIRMED (no Salesforce page shows this answer).
+    """
     m = _BATCH_RE.search(header or "")
-    return DEFAULT_BATCH if m is None else max(MIN_BATCH, min(DEFAULT_BATCH, int(m.group(1))))
+    if m is None:
+        return DEFAULT_BATCH
+    if len(m.group(1)) > 10 or int(m.group(1)) > 2**31 - 1:
+        raise ApiError(400, "MALFORMED_QUERY", "Sforce-Query-Options: batchSize must be a "
+                       "whole number from 200 to 2000")
+    return max(MIN_BATCH, min(DEFAULT_BATCH, int(m.group(1))))
 
 
 class _Compiler:
@@ -110,6 +123,15 @@ class _Compiler:
         self.entity = entity
         self.fields = entity.field_map(org_key)
         self.params: list[Any] = []
+
+    @staticmethod
+    def balanced(op: str, parts: list[str]) -> str:
+        """``(a OR b OR ...)`` as a balanced tree: SQLite refuses expression trees deeper
+        than 1000 (SQLITE_MAX_EXPR_DEPTH), which a flat list of 1,000 ORs would be."""
+        if len(parts) <= 8:
+            return "(" + f" {op} ".join(parts) + ")"
+        mid = len(parts) // 2
+        return f"({_Compiler.balanced(op, parts[:mid])} {op} {_Compiler.balanced(op, parts[mid:])})"
 
     def field(self, ref) -> Field:
         f = self.fields.get(ref.name.lower())
@@ -154,7 +176,7 @@ class _Compiler:
 
     def condition(self, node) -> str:
         if isinstance(node, BoolOp):
-            return "(" + f" {node.op} ".join(self.condition(i) for i in node.items) + ")"
+            return self.balanced(node.op, [self.condition(i) for i in node.items])
         if isinstance(node, Not):
             return f"NOT {self.condition(node.inner)}"
         f = self.field(node.field)
@@ -275,10 +297,19 @@ def run_query(store: Store, rng: ids.Rng, org: dict, text: str, version: str,
         raise ApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
     q = parse(text)
     sql, params, selected, entity = _compile(q, org["key"], org["id"], resource == "queryAll")
-    if q.count:
-        row = store.one(f"SELECT count(*) AS n FROM ({sql})", tuple(params))  # noqa: S608
-        return {"totalSize": row["n"], "done": True, "records": []}
-    rows = store.query(sql, tuple(params))
+    try:
+        if q.count:
+            row = store.one(f"SELECT count(*) AS n FROM ({sql})", tuple(params))  # noqa: S608
+            return {"totalSize": row["n"], "done": True, "records": []}
+        rows = store.query(sql, tuple(params))
+    except sqlite3.OperationalError as exc:
+        # SQLite's own limits (expression depth, number of parameters): a query too complex
+        # to run. QUERY_TOO_COMPLICATED is Salesforce's documented code for that (Developer
+        # Limits and Allocations Quick Reference, "SOQL and SOSL Limits for Search Queries").
+        if not _TOO_COMPLEX.search(str(exc)):
+            raise
+        raise ApiError(400, "QUERY_TOO_COMPLICATED", "Query is too complicated: use fewer "
+                       "conditions or values") from None
     page = rows[:batch]
     out: dict[str, Any] = {"totalSize": len(rows), "done": len(rows) <= batch}
     if len(rows) > batch:

@@ -23,6 +23,17 @@ KEYWORDS = frozenset({"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE
                       "NULL", "TRUE", "FALSE"})
 DATE_LITERALS = frozenset({"TODAY", "YESTERDAY", "TOMORROW"})
 COMPARISONS = ("=", "!=", "<>", "<=", ">=", "<", ">")
+# "Maximum length of SOQL statements: by default, 100,000 characters" (Salesforce Developer
+# Limits and Allocations Quick Reference, "SOQL and SOSL Limits for Search Queries").
+MAX_QUERY_CHARS = 100_000
+# Parentheses and NOT nested deeper than this are refused before the recursive parser could
+# overflow Python's stack. Salesforce publishes no nesting number (the same limits page only
+# says long, complex statements fail); 32 levels is far beyond hand-written SOQL. UNCONFIRMED:
+# the error code and text for both limits (MALFORMED_QUERY is the parser's usual code).
+MAX_NESTING = 32
+# A number literal longer than this is not a number any Salesforce field holds (Number fields
+# have at most 18 digits); refusing it keeps huge literals away from int/float conversion.
+MAX_NUMBER_CHARS = 40
 
 _TOKEN_RE = re.compile(r"""
     (?P<ws>\s+)
@@ -164,6 +175,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> Token:
@@ -195,6 +207,8 @@ class _Parser:
         if not tok.text.isdigit():
             raise soql_error("MALFORMED_QUERY", self.text, tok.pos,
                              f"unexpected token: '{tok.text}'")
+        if len(tok.text) > 19:  # beyond any 64-bit value: the LIMIT/OFFSET checks clamp it
+            return 2**63
         return int(tok.text)
 
     def parse(self) -> Query:
@@ -253,12 +267,25 @@ class _Parser:
             items.append(self.term())
         return items[0] if op is None else BoolOp(op, tuple(items))
 
+    def nested(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise soql_error("MALFORMED_QUERY", self.text, tok.pos,
+                             f"conditions nested more than {MAX_NESTING} levels deep "
+                             "(parentheses and NOT): simplify the WHERE clause")
+
     def term(self) -> object:
+        tok = self.tok
         if self.accept("keyword", "NOT"):
-            return Not(self.term())
+            self.nested(tok)
+            inner = self.term()
+            self.depth -= 1
+            return Not(inner)
         if self.accept("punct", "("):
+            self.nested(tok)
             inner = self.condition()
             self.expect("punct", ")")
+            self.depth -= 1
             return inner
         ref = self.field_ref()
         if self.accept("keyword", "LIKE"):
@@ -281,6 +308,9 @@ class _Parser:
         if tok.kind == "string":
             return Literal("string", tok.value, tok.pos)
         if tok.kind == "number":
+            if len(tok.text) > MAX_NUMBER_CHARS:
+                raise soql_error("MALFORMED_QUERY", self.text, tok.pos,
+                                 f"number too long: at most {MAX_NUMBER_CHARS} characters")
             value = float(tok.text) if "." in tok.text else int(tok.text)
             if isinstance(value, int) and abs(value) >= 2**63:
                 value = float(value)  # SQLite integers are 64-bit
@@ -303,4 +333,8 @@ def parse(text: str) -> Query:
     >>> parse("SELECT Id FROM Account LIMIT 1").limit
     1
     """
+    if len(text) > MAX_QUERY_CHARS:
+        raise ApiError(400, "MALFORMED_QUERY",
+                       f"The SOQL statement is {len(text):,} characters long; the maximum "
+                       f"is {MAX_QUERY_CHARS:,}. Use a shorter query.")
     return _Parser(text).parse()

@@ -76,7 +76,11 @@ def register(bp: Blueprint) -> None:
         total = count_accounts(store, g.setup_org["id"])
         pages = max(1, -(-total // PAGE_SIZE))
         page = request.args.get("page", "1")
-        if not page.isdigit() or not 1 <= int(page) <= pages:
+        # str.isdigit() is also true for "²" and other non-ASCII digits that int() refuses.
+        if not (page.isascii() and page.isdigit()):
+            return error_page("Bad page number", "The page number must be a whole number, "
+                              f"from 1 to {pages}.", status=400)
+        if len(page) > 9 or not 1 <= int(page) <= pages:
             return error_page("No such page", f"The Accounts list has pages 1 to {pages}.",
                               status=404)
         page_no = int(page)

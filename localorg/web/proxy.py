@@ -44,12 +44,36 @@ from werkzeug.wrappers import Response
 _PREFIX = re.compile(r"^(/(?!\.{1,2}(/|$))[A-Za-z0-9._~!$&()*+=:@%-]+)+/?$")
 
 
-def is_loopback(addr: str | None) -> bool:
-    """True when a peer address (``REMOTE_ADDR``) is on the loopback interface."""
+def _ip(addr: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address((addr or "").split("%")[0]).is_loopback
+        ip = ipaddress.ip_address((addr or "").split("%")[0].strip("[]"))
     except ValueError:
-        return False
+        return None
+    # A dual-stack socket ("::" with --expose) reports IPv4 peers as ::ffff:a.b.c.d; before
+    # Python 3.13, ::ffff:127.0.0.1 is not .is_loopback, so a local peer looked remote.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def is_loopback(addr: str | None) -> bool:
+    """True when a peer address (``REMOTE_ADDR``) is on the loopback interface (B-41).
+
+    >>> is_loopback("::ffff:127.0.0.1"), is_loopback("::1"), is_loopback("10.0.0.7")
+    (True, True, False)
+    """
+    ip = _ip(addr)
+    return ip is not None and ip.is_loopback
+
+
+def normalize_address(addr: str | None) -> str:
+    """A peer address in one spelling (IPv4-mapped IPv6 as IPv4), for keys like throttling.
+
+    >>> normalize_address("::ffff:10.0.0.7")
+    '10.0.0.7'
+    """
+    ip = _ip(addr)
+    return str(ip) if ip is not None else (addr or "")[:64]
 
 
 class PrefixFromProxy:

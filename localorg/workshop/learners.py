@@ -24,7 +24,7 @@ from werkzeug.security import generate_password_hash
 
 from .. import ids
 from ..apps import DEFAULT_SCOPES, create_app, validate_callback, validate_scopes
-from ..config import PASSWORD_METHOD
+from ..config import LEARNER_PASSWORD_METHOD
 from ..store import now, register_schema
 
 SCHEMA = """
@@ -132,7 +132,7 @@ def add_learners(rt, roster: Sequence[tuple[str | None, str | None]],
         user_ids = {k: rt.rng.record_id(ids.USER_PREFIX, "user") for k in ("A", "B")}
         passwords = {k: _password(rt.rng) for k in ("A", "B")}
         # Hash before the transaction: PBKDF2 is slow, the write lock is shared.
-        hashes = {k: generate_password_hash(p, method=PASSWORD_METHOD)
+        hashes = {k: generate_password_hash(p, method=LEARNER_PASSWORD_METHOD)
                   for k, p in passwords.items()}
         with rt.store.tx() as db:
             number = db.execute(

@@ -202,13 +202,30 @@ def test_oversized_query_gets_414_and_the_listener_keeps_waiting_A14():
         assert listener.wait().code == "abc"
 
 
-def test_wrong_state_gets_an_error_page_and_ends_with_state_error_A03():
+@pytest.mark.parametrize("query", ["", "?code=abc", "?code=abc&state=", "?code=abc&state=forged",
+                                   "?error=access_denied&state=forged",
+                                   "?code=abc&state=S&state=S"])
+def test_requests_without_this_flows_state_are_ignored_and_the_wait_goes_on_A03(query):
+    """A-03 (RFC 6749 §10.12): a cross-site ``<img src=http://localhost:1717/OauthRedirect>``
+    (no state) or a forged state gets a short page, uses no code, and does not end the wait;
+    the real callback still completes the login (it ended with StateMismatchError before)."""
     flow, port = listening_flow()
     with CallbackListener(flow, timeout=30).start() as listener:
-        r = requests.get(f"http://127.0.0.1:{port}/OauthRedirect?code=abc&state=forged",
-                         timeout=5)
+        base = f"http://127.0.0.1:{port}/OauthRedirect"
+        r = requests.get(base + query.replace("S", state_of(flow)), timeout=5)
         assert r.status_code == 400 and "abc" not in r.text
-        with pytest.raises(StateMismatchError):
+        assert "still waiting" in r.text
+        assert not listener.done and listener.ignored == 1
+        ok = requests.get(f"{base}?code=real&state={state_of(flow)}", timeout=5)
+        assert ok.status_code == 200
+        assert listener.wait().code == "real"
+
+
+def test_timeout_says_how_many_foreign_callbacks_were_ignored_A03():
+    flow, port = listening_flow()
+    with CallbackListener(flow, timeout=1).start() as listener:
+        requests.get(f"http://127.0.0.1:{port}/OauthRedirect?code=abc&state=forged", timeout=5)
+        with pytest.raises(CallbackTimeout, match="1 request"):
             listener.wait()
 
 
@@ -327,3 +344,13 @@ def test_an_idle_speculative_connection_does_not_delay_the_callback(capfd):
         assert r.status_code == 200 and listener.wait().code == "abc"
         assert time.monotonic() - started < 3
     assert "Traceback" not in "".join(capfd.readouterr())
+
+
+@pytest.mark.parametrize("host,loopback", [("127.0.0.1", True), ("::1", True),
+                                           ("[::ffff:127.0.0.1]", True), ("10.0.0.7", False),
+                                           ("::ffff:10.0.0.7", False), ("localhost", False)])
+def test_ipv4_mapped_loopback_is_loopback_B41(host, loopback):
+    """B-41 (client side, A-26): IPv4-mapped loopback is loopback; names are not literals."""
+    from helpers.oauth.trust import is_loopback_literal
+
+    assert is_loopback_literal(host) is loopback

@@ -473,7 +473,11 @@ def test_accounts_list_pages_by_200(fresh_orgs):
     second = browser.get(orgs.instance_url("B") + ACCOUNTS + "?page=2")
     assert "Bulk 000" in second.text and "Bulk 001" not in second.text
     assert browser.get(orgs.instance_url("B") + ACCOUNTS + "?page=3").status_code == 404
-    assert browser.get(orgs.instance_url("B") + ACCOUNTS + "?page=x").status_code == 404
+    # B-43: a page "number" that is not one (letters, "²", which str.isdigit() accepts but
+    # int() refuses) is 400, never 500; a number past the end is 404.
+    for bad in ("x", "²", "1" * 5000):
+        assert browser.get(orgs.instance_url("B") + ACCOUNTS + "?page=" + bad).status_code \
+            == (404 if bad.isascii() and bad.isdigit() else 400)
 
 
 # --- headers --------------------------------------------------------------------------------
