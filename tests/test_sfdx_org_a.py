@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.realclients.conftest import PINNED_NODE, SF_RUN
+
 ROOT = Path(__file__).resolve().parents[1]
 SFDX = ROOT / "sfdx"
 ORG_A = SFDX / "org-a"
@@ -32,8 +34,6 @@ CLASSES = DEFAULT / "classes"
 NS = "{http://soap.sforce.com/2006/04/metadata}"
 API_VERSION = "67.0"
 PARSER = ROOT / "node_modules" / "@apexdevtools" / "apex-parser"
-SF_CANDIDATES = (ROOT / "node_modules" / ".bin" / "sf",
-                 ROOT / "node_modules" / "@salesforce" / "cli" / "bin" / "run.js")
 MY_DOMAIN_PLACEHOLDER = "REPLACE-ME-ORG-B.my.salesforce.com"
 KEY_PLACEHOLDER = "REPLACE_WITH_ORG_B_CONSUMER_KEY"
 SECRET_PLACEHOLDER = "REPLACE_IN_SETUP_NEVER_COMMIT"
@@ -269,12 +269,11 @@ def test_no_org_a_class_writes_credentials_or_tokens_to_the_debug_log():
 
 
 def _sf() -> list[str]:
-    for candidate in SF_CANDIDATES:
-        if candidate.is_file():
-            node = shutil.which("node")
-            return [str(candidate)] if candidate.name == "sf" else [node or "node", str(candidate)]
-    _need("Salesforce CLI",
-          "add @salesforce/cli to package.json and run `make node_modules/.installed`")
+    # The CLI needs Node >= 22.19: run it on the Node that package-lock.json pins, as
+    # tests/realclients does, not on the system's (often older) node.
+    if PINNED_NODE.is_file() and SF_RUN.is_file():
+        return [str(PINNED_NODE), str(SF_RUN)]
+    _need("Salesforce CLI", "run `make node-deps` (npm ci from package-lock.json)")
     return []
 
 

@@ -255,7 +255,8 @@ def requests_for(rng: random.Random, ctx: dict) -> dict:
             "headers": headers, "session": "plain"}
 
 
-def send(ctx: dict, req: dict) -> tuple[str, int]:
+def send(ctx: dict, req: dict) -> tuple[str, int, str]:
+    """(family, status, Salesforce errorCode of a JSON error answer or "")."""
     s = ctx["sessions"][req["session"]]()
     # Only what an HTTP client can send at all (requests refuses CR/LF and leading spaces).
     headers = {k: v.strip() for k, v in req["headers"].items()
@@ -264,8 +265,19 @@ def send(ctx: dict, req: dict) -> tuple[str, int]:
         resp = s.request(req["method"], req["url"], params=req["params"], data=req["data"],
                          headers=headers, allow_redirects=False, timeout=60)
     except requests.exceptions.ConnectionError:
-        return req["family"], -1  # the server closed on us (413/414/431 before reading all)
-    return req["family"], resp.status_code
+        return req["family"], -1, ""  # the server closed on us (413/414/431 before reading all)
+    try:
+        code = resp.json()[0]["errorCode"] if resp.status_code >= 400 else ""
+    except (ValueError, LookupError, TypeError):
+        code = ""
+    return req["family"], resp.status_code, str(code)
+
+
+def is_emulated_apex_error(family: str, status: int, code: str) -> bool:
+    """A 500 that a real org gives too: the blog post's Apex class throws outside its try on a
+    body it cannot deserialize (System.JSONException -> 500 APEX_ERROR, docs/fidelity.md
+    B-29). The local org reproduces it on purpose; it is not a crash of the server."""
+    return family == "apexrest" and status == 500 and code == "APEX_ERROR"
 
 
 def test_b43_fuzz_never_500_and_the_store_stays_sound(fuzz_orgs):
@@ -289,12 +301,14 @@ def test_b43_fuzz_never_500_and_the_store_stays_sound(fuzz_orgs):
     batch = [requests_for(rng, ctx) for _ in range(COUNT)]
     with ThreadPoolExecutor(THREADS) as pool:
         results = list(pool.map(lambda r: send(ctx, r), batch))
-    server_errors = [(f, code) for f, code in results if code >= 500]
-    print("statuses:", sorted(Counter(code for _, code in results).items()))
-    families = {f for f, _ in results}
+    server_errors = [(f, status, code) for f, status, code in results
+                     if status >= 500 and not is_emulated_apex_error(f, status, code)]
+    print("statuses:", sorted(Counter(status for _, status, _ in results).items()))
+    families = {f for f, _, _ in results}
     assert len(families) == 14
     assert not server_errors, f"{len(server_errors)} answers >= 500: {server_errors[:20]}"
-    assert sum(code == -1 for _, code in results) < COUNT // 20  # rare, and only early answers
+    # rare, and only early answers
+    assert sum(status == -1 for _, status, _ in results) < COUNT // 20
     assert requests.get(orgs.login_url + "/_localorg/status", timeout=10).ok
     assert orgs.session().get(orgs.instance_url("B") + f"/services/data/{VERSION}/limits/",
                               headers={"Authorization": f"Bearer {tokens['access_token']}"},
