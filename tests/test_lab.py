@@ -91,7 +91,17 @@ def test_make_lab_serves_the_repository_root(lab_env):
     finally:
         proc.terminate()
         proc.wait(30)
-        http.close()
+
+    def gone() -> bool:
+        try:
+            http.get(f"{url}/api/status", params={"token": token}, timeout=2)
+        except requests.ConnectionError:
+            return True
+        return False
+
+    # SIGTERM to `make lab` stops JupyterLab too (it used to keep running, orphaned).
+    assert wait_until(gone, timeout=30)
+    http.close()
 
 
 def test_orgs_it_started_are_stopped_when_jupyterlab_fails(lab_env):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -104,9 +105,13 @@ def main(extra: list[str]) -> int:
     started = _start_orgs()
     failed = True
     try:
-        code = subprocess.call(lab_command(extra, as_root=_is_root()), cwd=ROOT,
-                               env=lab_environment())
-        failed = code != 0
+        with subprocess.Popen(lab_command(extra, as_root=_is_root()), cwd=ROOT,
+                              env=lab_environment()) as jupyter:
+            # A SIGTERM to this command (a supervisor, a test, `kill`) must reach JupyterLab
+            # too, or it would keep running without us; Ctrl+C reaches both already.
+            signal.signal(signal.SIGTERM, lambda *_: jupyter.terminate())
+            code = jupyter.wait()
+        failed = code not in (0, -signal.SIGTERM)
         return code
     except KeyboardInterrupt:
         failed = False
