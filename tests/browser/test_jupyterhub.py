@@ -57,7 +57,7 @@ from tests.browser.test_jupyterlab import (
     _copy_notebooks,
     _lab_settings,
 )
-from tests.conftest import REPO, wait_until
+from tests.conftest import REPO, stop_process, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -210,12 +210,7 @@ def hub(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:  # 
             f"JupyterHub did not start; see {logs}"
         yield Hub(url, password, spki, env, orgs, home, logs)
     finally:
-        proc.terminate()  # the hub stops the learner's server and its proxy
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)  # the hub stops the learner's server and its proxy
         log.close()
         probe.close()
         localorg.stop(data)

@@ -33,7 +33,7 @@ from playwright.sync_api import Locator, Page, expect
 
 import localorg
 from helpers.tutorial.dryrun import SEED, environment, free_ports
-from tests.conftest import REPO, wait_until
+from tests.conftest import REPO, stop_process, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -164,12 +164,7 @@ def run_lab(root: Path, notebooks: Path, port: int, env: dict[str, str],
         yield Lab(url, token, env, orgs, notebooks,
                   f"{notebooks.relative_to(served).as_posix()}/" if served else "")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=20)
         log.close()
         probe.close()
         localorg.stop(data)
