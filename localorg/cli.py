@@ -134,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         elif running:
             print(f"running (pid {running.pid}): login {running.login_url}, "
                   f"ORG A {running.instance_url('A')}, ORG B {running.instance_url('B')}")
+            # The login page's hint sends learners here for the demo users (fake, loopback only).
+            for org in ("A", "B"):
+                user = running.user(org)
+                print(f"  demo user of ORG {org}: {user['username']}  password {user['password']}")
         else:
             print(f"not running (data folder {data})")
         return 0 if running else 3

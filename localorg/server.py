@@ -69,7 +69,8 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
         print(f"error: cannot listen on the local org ports{where} {sorted(rt.ports.values())} "
               f"({exc}).\n"
               "Another server may be running: `python -m localorg status`, or pick other "
-              "ports with --port-base N.", file=sys.stderr)
+              "ports with --port-base N (or LOCALORG_PORT_BASE=N in the environment or .env, "
+              "which the notebooks read too).", file=sys.stderr)
         return 2
 
     stop_event = threading.Event()

@@ -116,6 +116,7 @@ def test_busy_port_gives_a_clear_error(tmp_path):
         blocker.close()
     assert out.returncode == 2
     assert "--port-base" in out.stderr and "Traceback" not in out.stderr
+    assert "LOCALORG_PORT_BASE" in out.stderr  # what the notebooks read: both must move
     assert out.stdout == ""  # no ready line when not ready
 
 
@@ -127,6 +128,9 @@ def test_status_stop_and_reset(tmp_path):
         status = cli("status", "--data", str(data), "--json")
         assert status.returncode == 0
         assert json.loads(status.stdout)["running"] is True
+        # The login page sends learners to `status` for the demo users: it must list them.
+        plain = cli("status", "--data", str(data)).stdout
+        assert all(u.username in plain and u.password in plain for u in localorg.DEMO_USERS)
         assert cli("stop", "--data", str(data)).stdout.strip() == "stopped"
         assert running.proc.wait(timeout=20) == 0
         assert cli("status", "--data", str(data)).returncode == 3
