@@ -208,8 +208,10 @@ def _classroom_org_a_session(settings: Settings, transcript: Transcript | None,
                              browse: Callable[[str], object] | None) -> AuthorizedSession:
     """ORG A's web server flow in the classroom: the learner logs in in their own browser."""
     settings.require("org_a_client_id", "org_a_client_secret")
+    # prompt=login: the learner's browser is usually still logged in to ORG B as their ORG B
+    # user, whom ORG A's app refuses; the login page lets them sign in as the ORG A user.
     flow = AuthorizationFlow(settings.login_url, settings.org_a_client_id or "",
-                             settings.callback_url, settings.scopes)
+                             settings.callback_url, settings.scopes, prompt="login")
     client = org_a_client(settings, settings.org_a_client_id or "",
                            settings.org_a_client_secret, transcript)
     with CallbackListener(flow).start() as listener:  # before the link: no lost callback

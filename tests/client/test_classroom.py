@@ -203,6 +203,7 @@ def test_org_a_is_read_through_the_learners_org_a_app_and_its_account_reaches_or
     sf_a = connect_org_a(settings, browse=browse)
     assert opened[0].startswith(running.login_url + "/services/oauth2/authorize?")
     assert f"client_id={learner['org_a_client_id']}" in opened[0]
+    assert "prompt=login" in opened[0]  # the browser may still hold the learner's ORG B login
     assert sf_a.instance_url == f"https://127.0.0.1:{running.port_base + 1}"
     account = latest_account(sf_a)
     assert account is not None and account["Name"]
