@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from .appform import AppForm
 from .catchup import Progress, catch_up
+from .handover import forget_saved_session
 from .login import Login, LoginPending
 from .mode import BROWSER_ENV, browser_mode, is_scripted
 from .org_a import connect_org_a, org_a_session
@@ -34,6 +35,6 @@ from .wire import keep_token_answers
 
 __all__ = ["AppForm", "BROWSER_ENV", "Login", "LoginPending", "Progress", "SavedApp", "Target",
            "browser_mode", "catch_up", "connect_org_a", "expect_error", "expire_access_token",
-           "is_scripted",
+           "forget_saved_session", "is_scripted",
            "keep_token_answers", "link", "load_target", "org_a_session", "register_app",
            "save_app_credentials", "show_json", "show_source", "with_params"]

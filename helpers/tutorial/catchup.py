@@ -8,7 +8,9 @@ step  what is ready afterwards
 0     the target (local orgs started if needed)
 1     the External Client App in ORG B (local: created once and saved, 0600)
 3     an :class:`~helpers.oauth.AuthorizationFlow` (state + PKCE)
-5     the callback: a login by the demo user (local orgs) or by you (real orgs)
+5     the callback: a login by the demo user (local orgs) or by you (real orgs; from
+      notebook 08 on, the grant of an earlier notebook is reused through its refresh token
+      when there is one: ``handover.resume_session``)
 6, 7  the access token (``progress.token``) and an :class:`~helpers.oauth.AuthorizedSession`
       for ORG B (``progress.api``), by :meth:`Progress.exchange_code`
 ====  ===================================================================
@@ -35,7 +37,7 @@ from ..oauth.authorize import AuthorizationFlow, AuthorizationGrant
 from ..oauth.tokens import AuthorizedSession, OAuthClient, Token
 from ..settings import Settings
 from ..transcript import Transcript, mask
-from .handover import GRANT_FILE, take_grant
+from .handover import GRANT_FILE, SESSION_FILE, resume_session, save_session, take_grant
 from .login import Login, LoginPending
 from .mode import is_scripted
 from .target import SavedApp, Target, load_target, register_app
@@ -96,6 +98,12 @@ class Progress:
                 raise RuntimeError("catch_up(1) or later prepares the client")
             self._token = self.client.exchange_code(self.grant)
             self._api = AuthorizedSession(self.client, self._token)
+            if not self.target.is_local:
+                # One grant for every notebook on real orgs (handover.py: five approvals).
+                kept = save_session(self.settings, self._token)
+                if kept is not None and not quiet:
+                    print(f"  ✓ refresh token kept for the next notebooks in {kept} "
+                          "(git-ignored, 0600)")
             if not quiet:
                 print("  ✓ authorization code exchanged: access token "
                       f"{mask(self._token.access_token)}")
@@ -158,8 +166,17 @@ def catch_up(step: int, *, quiet: bool = False, local: bool = False) -> Progress
             user = target.org_b_user or {}
             say(f"demo user {user.get('username')} logged in to ORG B and clicked Allow")
         else:
-            print("Log in to ORG B below, click Allow, then run the next cell.")
-            progress.login = Login(target, progress.flow, scripted=False).start()
+            # From 08 on only a token is needed (03-07 teach the login and the exchange).
+            token = resume_session(target.settings, progress.client) if step >= 8 else None
+            if token is not None:
+                progress._token = token
+                progress._api = AuthorizedSession(progress.client, token)
+                say("your grant from an earlier notebook: a new access token from its refresh "
+                    f"token ({SESSION_FILE}, git-ignored), no new login or approval "
+                    "(Salesforce keeps five per user and app)")
+            else:
+                print("Log in to ORG B below, click Allow, then run the next cell.")
+                progress.login = Login(target, progress.flow, scripted=False).start()
     if step >= 6 and target.is_local:
         progress.exchange_code(quiet=quiet)
     return progress

@@ -16,9 +16,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+from ..errors import SalesforceOAuthError
 from ..oauth.authorize import AuthorizationGrant
+from ..oauth.tokens import OAuthClient, Token
+from ..settings import Settings
 from .target import Target
 
 GRANT_FILE = "learner-grant.json"
@@ -65,3 +69,68 @@ def take_grant(target: Target) -> AuthorizationGrant | None:
         return None
     return AuthorizationGrant(record["code"], record["code_verifier"], record["redirect_uri"],
                               record["login_url"])
+
+
+# -- Real orgs and the classroom: one grant for every notebook -------------------------------
+#
+# Salesforce keeps at most five approvals per user and app; the sixth revokes the oldest
+# refresh token (Salesforce Help, "Manage OAuth-Enabled Connected Apps Access to Your Data").
+# A fresh login in every notebook would therefore silently kill the refresh tokens of earlier
+# kernels. So after the first code exchange the refresh token is kept, like the Consumer
+# Secret in .env: in a git-ignored file (mode 0600) of the local data folder, and each later
+# notebook refreshes instead of logging in again. `forget_saved_session()` (or revoking the
+# token, notebook 09) ends it.
+
+SESSION_FILE = "org-b-session.json"
+
+
+def _session_path(settings: Settings) -> Path:
+    return Path(settings.localorg_data) / SESSION_FILE
+
+
+def save_session(settings: Settings, token: Token) -> Path | None:
+    """Keep ``token``'s refresh token for the next notebooks (0600, git-ignored)."""
+    if not token.refresh_token:
+        return None
+    path = _session_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"login_url": settings.login_url, "client_id": settings.client_id,
+              "instance_url": token.instance_url, "id": token.id_url,
+              "scopes": list(token.scopes), "refresh_token": token.refresh_token}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(record, out)
+    os.chmod(path, 0o600)
+    return path
+
+
+def resume_session(settings: Settings, client: OAuthClient) -> Token | None:
+    """A fresh access token from the kept refresh token, or None (none kept, another app or
+    login host, or Salesforce refused it: then the file is removed and you log in again)."""
+    path = _session_path(settings)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (record.get("login_url"), record.get("client_id")) != (settings.login_url,
+                                                              settings.client_id):
+        return None
+    kept = Token(access_token="", instance_url=record["instance_url"], id_url=record["id"],
+                 issued_at=datetime.now(timezone.utc), scopes=tuple(record.get("scopes", ())),
+                 refresh_token=record.get("refresh_token"))
+    try:
+        token = client.refresh(kept)
+    except SalesforceOAuthError:  # revoked, expired by policy, or the sixth approval
+        path.unlink(missing_ok=True)
+        return None
+    if token.refresh_token != kept.refresh_token:  # rotation: keep the new one
+        save_session(settings, token)
+    return token
+
+
+def forget_saved_session(settings: Settings) -> bool:
+    """Delete the kept refresh token (it stays valid at Salesforce until revoked)."""
+    path = _session_path(settings)
+    existed = path.exists()
+    path.unlink(missing_ok=True)
+    return existed

@@ -274,3 +274,27 @@ def test_an_old_saved_login_is_not_used(env, monkeypatch):
     with redirect_stdout(out):
         tutorial.catch_up(5)
     assert "demo user" in out.getvalue() and not saved.exists()
+
+
+def test_a32_a_kept_refresh_token_serves_later_notebooks_without_a_new_login(env):
+    """Issue 9 / Salesforce's five approvals per user and app: on real orgs the grant of one
+    notebook is reused by the next ones through its refresh token, kept 0600 and git-ignored.
+    The functions are the same for every target; the local orgs stand in for the real ones."""
+    from dataclasses import replace
+
+    from helpers.tutorial import handover
+
+    progress = quiet(tutorial.catch_up, 7)
+    settings = progress.settings
+    path = handover.save_session(settings, progress.token)
+    assert path is not None and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert progress.token.access_token not in path.read_text()  # the refresh token only
+    token = handover.resume_session(settings, progress.client)
+    assert token is not None and token.access_token != progress.token.access_token
+    assert AuthorizedSession(progress.client, token).identity()["user_id"]
+    other_app = replace(settings, client_id="3MVG9-another-app")
+    assert handover.resume_session(other_app, progress.client) is None and path.exists()
+    progress.client.revoke(progress.token.refresh_token)  # revoked (or the sixth approval)
+    assert handover.resume_session(settings, progress.client) is None
+    assert not path.exists()  # a refused token is forgotten: the next notebook logs in
+    assert tutorial.forget_saved_session(settings) is False
