@@ -91,9 +91,14 @@ def parse_callback_url(flow: AuthorizationFlow, url: str) -> AuthorizationGrant:
     return complete_callback(flow, got.query)
 
 
+# Styled like the local orgs' pages (a banner, a card), inline: the listener serves one page.
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-</head><body style="font-family:sans-serif;max-width:40em;margin:4em auto;line-height:1.5">
-<h1>{title}</h1><p>{message}</p></body></html>"""
+<style>body{{margin:0;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f3f3f3;
+color:#181818;line-height:1.5}}header{{background:#0176d3;color:#fff;padding:.6rem 1rem;
+font-weight:600}}main{{max-width:28rem;margin:2rem auto;background:#fff;border-radius:.5rem;
+padding:1.5rem 2rem;box-shadow:0 1px 3px rgba(0,0,0,.15)}}h1{{font-size:1.3rem}}</style>
+</head><body><header>The notebook's callback listener</header>
+<main><h1>{title}</h1><p>{message}</p></main></body></html>"""
 
 
 def _for_this_flow(flow: AuthorizationFlow, query: str) -> bool:
