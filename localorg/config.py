@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +109,9 @@ def free_port_base(count: int = 3) -> int:
             for s in socks:
                 s.close()
     raise RuntimeError("no free range of ports found on 127.0.0.1")
+
+
+def command(*args: str | os.PathLike[str]) -> str:
+    """A ``localorg`` command line to print: this interpreter's, so it works from any folder
+    and without activating the virtual environment."""
+    return shlex.join([sys.executable, "-m", "localorg", *map(str, args)])

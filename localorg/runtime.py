@@ -97,7 +97,8 @@ def open_runtime(data_dir: Path, port_base: int, seed: str | None = None,
     elif seed is not None and str(seed) != stored_seed:
         raise ValueError(
             f"the data folder {data_dir} was created with another seed; "
-            "run `python -m localorg reset` first or use another --data folder"
+            f"run `{config.command('reset', '--data', data_dir)}` first or use another "
+            "--data folder"
         )
     rng = ids.Rng(stored_seed or None, store.next_counter if stored_seed else None)
     runtime = LocalOrg(Path(data_dir), port_base, store, rng,

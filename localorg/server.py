@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cheroot import wsgi
 
+from . import config
 from .app import STATUS_ID_KEY, create_app
 from .private import write_private_text
 from .runtime import LOOPBACK, LocalOrg, open_runtime
@@ -68,7 +69,8 @@ def serve(data_dir: Path, port_base: int, seed: str | None = None, json_line: bo
         where = f" of {exposure.bind}" if exposure else ""
         print(f"error: cannot listen on the local org ports{where} {sorted(rt.ports.values())} "
               f"({exc}).\n"
-              "Another server may be running: `python -m localorg status`, or pick other "
+              f"Another server may be running: `{config.command('status', '--data', data_dir)}`"
+              ", or pick other "
               "ports with --port-base N (or LOCALORG_PORT_BASE=N in the environment or .env, "
               "which the notebooks read too).", file=sys.stderr)
         return 2

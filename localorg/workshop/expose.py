@@ -20,6 +20,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
+from .. import config
 from ..store import sha256
 from ..tls import ca_fingerprint, ensure_tls
 from ..web.proxy import is_loopback
@@ -125,8 +126,8 @@ def banner(rt, exposure: Exposure, room_key: str) -> str:
         "                 (show it on the projector: learners compare it before trusting)\n"
         f"  room page    : {info['room_url']}?key={room_key}\n"
         "                 (trainer only; a new key at every start)\n"
-        "Learners' credentials: python -m localorg add-learners --data "
-        f"{rt.data_dir} --count N --out handout.csv\n"
+        "Learners' credentials: "
+        f"{config.command('add-learners', '--data', rt.data_dir)} --count N --out handout.csv\n"
         + ("WARNING: this data folder was created with --seed, so every password, secret, "
            "token and the room key can be derived from the seed: fine for a rehearsal, not "
            "for a room (`reset` it, then serve without --seed).\n" if rt.rng.seeded else "")

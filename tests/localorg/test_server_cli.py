@@ -117,6 +117,7 @@ def test_busy_port_gives_a_clear_error(tmp_path):
     assert out.returncode == 2
     assert "--port-base" in out.stderr and "Traceback" not in out.stderr
     assert "LOCALORG_PORT_BASE" in out.stderr  # what the notebooks read: both must move
+    assert f"{sys.executable} -m localorg status --data" in out.stderr  # runs from any folder
     assert out.stdout == ""  # no ready line when not ready
 
 
