@@ -131,7 +131,8 @@ def test_sf_cli_login_web_then_display_query_create_limits_apex(real_orgs, node_
     assert table.returncode == 0, table.stderr[-1500:]
     header, row = (line for line in table.stdout.splitlines() if "Energy" in line or
                    "INDUSTRY" in line)
-    assert header.split() == ["│", "ID", "│", "NAME", "│", "INDUSTRY", "│"]
+    # Borders or not depends on the terminal and on CI=true; the column names must be there.
+    assert [cell for cell in header.split() if cell.strip("│|─-")] == ["ID", "NAME", "INDUSTRY"]
     assert created["id"] in row and name in row
     assert "Total number of records retrieved: 1." in table.stdout
 
