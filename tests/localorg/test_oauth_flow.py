@@ -184,6 +184,11 @@ def test_user_of_another_org_gets_the_cross_org_eca_page(orgs):
     assert resp.status_code == 400 and "Location" not in resp.headers
     assert "invalid_client" in resp.text
     assert "Cross-org OAuth flows are not supported for this external client app" in resp.text
+    # The way out is a log-out link (the classroom: a browser still logged in as ORG B's user).
+    assert 'href="/secur/logout.jsp"' in resp.text
+    assert s.get(orgs.login_url + "/secur/logout.jsp", timeout=10).ok
+    again = s.get(authorize_url(orgs, app.client_id, code_challenge=pkce_pair()[1]), timeout=10)
+    assert 'name="pw"' in again.text  # logged out: the login page, where ORG B's user can log in
 
 
 def test_other_orgs_app_on_an_instance_host_is_refused_before_login(orgs):
