@@ -4,6 +4,7 @@ stopped again when JupyterLab fails (issue 11: the learner's path)."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -115,12 +116,15 @@ def test_orgs_it_started_are_stopped_when_jupyterlab_fails(lab_env):
 
 
 def test_the_old_mathjax3_extension_is_disabled_for_the_lab():
-    """jupyterlab-rise depends on @jupyterlab/mathjax3-extension (JupyterLab 3), which
-    JupyterLab 4 flags as incompatible; make lab's config disables it."""
+    """jupyterlab-rise 0.43 pulled in @jupyterlab/mathjax3-extension (JupyterLab 3), which
+    JupyterLab 4 flags as incompatible; the pinned 0.42 does not, and for a .venv made before
+    that pin, make lab's config disables it."""
     env = lab.lab_environment({"PATH": os.environ.get("PATH", "")})
     listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
                             env={**os.environ, **env}, capture_output=True, text=True,
                             check=False)
-    line = next(ln for ln in (listed.stdout + listed.stderr).splitlines()
-                if "@jupyterlab/mathjax3-extension v" in ln)
-    assert "disabled" in line
+    lines = [ln for ln in (listed.stdout + listed.stderr).splitlines()
+             if "@jupyterlab/mathjax3-extension v" in ln]
+    assert all("disabled" in line for line in lines)
+    config = json.loads((lab.CONFIG / "labconfig" / "page_config.json").read_text())
+    assert config["disabledExtensions"]["@jupyterlab/mathjax3-extension"] is True

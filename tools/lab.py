@@ -37,8 +37,8 @@ if not _COPY_NAME or Path(_COPY_NAME).name != _COPY_NAME or _COPY_NAME in (".", 
 COPY = ROOT / _COPY_NAME
 FIRST = "00-overview.ipynb"
 # Extra Jupyter config: disables @jupyterlab/mathjax3-extension, a JupyterLab 3 extension that
-# jupyterlab-rise pulls in; JupyterLab 4 renders math itself, and the old extension is flagged
-# incompatible and logs errors in the slideshow.
+# jupyterlab-rise 0.43 pulled in (0.42, pinned now, does not) and that a .venv made before the
+# pin change still holds; JupyterLab 4 renders math itself.
 CONFIG = ROOT / "tools" / "jupyter-config"
 
 
@@ -46,7 +46,8 @@ def copy_notebooks(source: Path = SOURCE, copy: Path = COPY) -> list[str]:
     """Copy the notebooks the learner does not have yet; returns the names copied."""
     copy.mkdir(exist_ok=True)
     made = []
-    for path in sorted(source.glob("*.ipynb")):
+    # rise.css: the slideshow's style sheet, which RISE loads from the notebook's folder
+    for path in [*sorted(source.glob("*.ipynb")), *source.glob("rise.css")]:
         target = copy / path.name
         if not target.exists():
             shutil.copy2(path, target)
