@@ -26,6 +26,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	@# jupyterlab-rise 0.43 (pinned before) pulled in a JupyterLab 3 extension: gone from fresh venvs
+	$(PY) -m pip uninstall --quiet --yes jupyterlab-mathjax3 2>/dev/null || true
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
