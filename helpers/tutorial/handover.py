@@ -30,6 +30,16 @@ CODE_LIFETIME = 15 * 60  # seconds a Salesforce authorization code stays valid
 MARGIN = 60  # leave time for the exchange itself
 
 
+def _write_private(path: Path, record: dict) -> Path:
+    """Write ``record`` as JSON, mode 0600 from creation (and if the file was wider before)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(record, out)
+    os.chmod(path, 0o600)
+    return path
+
+
 def _path(target: Target) -> Path:
     return Path(target.settings.localorg_data) / GRANT_FILE
 
@@ -39,15 +49,10 @@ def save_grant(target: Target, grant: AuthorizationGrant) -> Path | None:
     if not target.is_local:
         return None
     path = _path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = {"code": grant.code, "code_verifier": grant.code_verifier,
               "redirect_uri": grant.redirect_uri, "login_url": grant.login_url,
               "saved_at": time.time()}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(record, out)
-    os.chmod(path, 0o600)  # also when the file existed with wider permissions
-    return path
+    return _write_private(path, record)
 
 
 def take_grant(target: Target) -> AuthorizationGrant | None:
@@ -93,15 +98,10 @@ def save_session(settings: Settings, token: Token) -> Path | None:
     if not token.refresh_token:
         return None
     path = _session_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = {"login_url": settings.login_url, "client_id": settings.client_id,
               "instance_url": token.instance_url, "id": token.id_url,
               "scopes": list(token.scopes), "refresh_token": token.refresh_token}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(record, out)
-    os.chmod(path, 0o600)
-    return path
+    return _write_private(path, record)
 
 
 def resume_session(settings: Settings, client: OAuthClient) -> Token | None:
