@@ -45,14 +45,19 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def write_private_text(path: Path, text: str) -> None:
-    """Replace ``path`` atomically with ``text``, 0600 from the start."""
+def write_private(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically with ``data``, 0600 from the start (keys, state, secrets)."""
     tmp = Path(str(path) + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
     _chmod(tmp, FILE_MODE)  # an existing .tmp keeps its old mode through O_CREAT
     os.replace(tmp, path)
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """:func:`write_private` for UTF-8 text."""
+    write_private(path, text.encode("utf-8"))
 
 
 def _chmod(path: Path, mode: int) -> None:

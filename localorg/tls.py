@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .private import write_private
 
 HOST_NAMES = ("localhost",)
 HOST_IPS = ("127.0.0.1", "::1")
@@ -35,14 +36,6 @@ class TlsFiles:
     ca_cert: Path
     cert: Path
     key: Path
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a private key file, mode 0600 from creation."""
-    # Created 0600 from the start: the key is never world-readable, not even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from flask import current_app, jsonify
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from ..tls import write_private
+from ..private import write_private
 
 ID_TOKEN_SECONDS = 120
 _lock = threading.Lock()
@@ -34,9 +33,7 @@ def _key() -> RSAKey:
         if path not in _keys:
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # B-44
-                tmp = path.with_suffix(".tmp")
-                write_private(tmp, RSAKey.generate_key(2048).as_pem(private=True))
-                os.replace(tmp, path)
+                write_private(path, RSAKey.generate_key(2048).as_pem(private=True))
             _keys[path] = RSAKey.import_key(path.read_bytes())
         return _keys[path]
 
