@@ -261,8 +261,7 @@ def login_burst(info: dict, data_dir: str, logins: int) -> bool:
 
     with ThreadPoolExecutor(logins) as pool:
         list(pool.map(one, range(logins)))
-    v = sorted(timings.values)
-    p99 = v[min(len(v) - 1, int(0.99 * len(v)))] if v else float("nan")
+    p99 = timings.percentile(0.99)
     print(f"== login burst: {logins} learners log in at once ({iterations:,} PBKDF2 iterations)")
     print(f"   one hash {one_hash * 1000:.0f} ms, {cores} core(s): hashing floor "
           f"{floor * 1000:.0f} ms; login POST p99 {p99 * 1000:.0f} ms "
