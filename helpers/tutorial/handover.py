@@ -14,7 +14,6 @@ for 15 minutes (Salesforce Help, *OAuth 2.0 Web Server Flow for Web App Integrat
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,21 +22,11 @@ from ..errors import SalesforceOAuthError
 from ..oauth.authorize import AuthorizationGrant
 from ..oauth.tokens import OAuthClient, Token
 from ..settings import Settings
-from .target import Target
+from .target import Target, write_private_json
 
 GRANT_FILE = "learner-grant.json"
 CODE_LIFETIME = 15 * 60  # seconds a Salesforce authorization code stays valid
 MARGIN = 60  # leave time for the exchange itself
-
-
-def _write_private(path: Path, record: dict) -> Path:
-    """Write ``record`` as JSON, mode 0600 from creation (and if the file was wider before)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(record, out)
-    os.chmod(path, 0o600)
-    return path
 
 
 def _path(target: Target) -> Path:
@@ -52,7 +41,7 @@ def save_grant(target: Target, grant: AuthorizationGrant) -> Path | None:
     record = {"code": grant.code, "code_verifier": grant.code_verifier,
               "redirect_uri": grant.redirect_uri, "login_url": grant.login_url,
               "saved_at": time.time()}
-    return _write_private(path, record)
+    return write_private_json(path, record)
 
 
 def take_grant(target: Target) -> AuthorizationGrant | None:
@@ -101,7 +90,7 @@ def save_session(settings: Settings, token: Token) -> Path | None:
     record = {"login_url": settings.login_url, "client_id": settings.client_id,
               "instance_url": token.instance_url, "id": token.id_url,
               "scopes": list(token.scopes), "refresh_token": token.refresh_token}
-    return _write_private(path, record)
+    return write_private_json(path, record)
 
 
 def resume_session(settings: Settings, client: OAuthClient) -> Token | None:

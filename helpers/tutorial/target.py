@@ -113,14 +113,22 @@ def saved_app(settings: Settings) -> SavedApp | None:
         return None
 
 
-def _save(settings: Settings, app: SavedApp) -> None:
-    path = _app_path(settings)
+def write_private_json(path: Path, record: dict) -> Path:
+    """Write ``record`` as JSON, mode 0600 from creation (and if the file was wider before):
+    the app's secret here, the learner's kept grant or session in :mod:`.handover`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump({"name": app.name, "client_id": app.client_id,
-                   "client_secret": app.client_secret, "callback_url": app.callback_url}, out)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(record, out)
     if os.name != "nt":
-        os.chmod(path, 0o600)  # also when the file existed with wider permissions
+        os.chmod(path, 0o600)
+    return path
+
+
+def _save(settings: Settings, app: SavedApp) -> None:
+    write_private_json(_app_path(settings), {
+        "name": app.name, "client_id": app.client_id, "client_secret": app.client_secret,
+        "callback_url": app.callback_url})
 
 
 def _with_app(settings: Settings, app: SavedApp | None) -> Settings:
