@@ -123,3 +123,21 @@ def stop_process(proc: subprocess.Popen, timeout: float = 30.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def wait_for_server(proc: subprocess.Popen, probe: requests.Session, url: str,
+                    timeout: float, **params: str) -> bool:
+    """Poll ``url`` until it answers 200 or ``proc`` exits; True when it answered in time.
+
+    A refused connection or a slow answer (a server still loading, a busy machine) means
+    "not yet", never a failure: the caller asserts on the result and on ``proc.poll()``.
+    """
+    def answered() -> bool:
+        if proc.poll() is not None:
+            return True
+        try:
+            return probe.get(url, params=params, timeout=2).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):
+            return False
+
+    return wait_until(answered, timeout=timeout) and proc.poll() is None

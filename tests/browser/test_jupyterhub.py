@@ -57,7 +57,7 @@ from tests.browser.test_jupyterlab import (
     _copy_notebooks,
     _lab_settings,
 )
-from tests.conftest import REPO, stop_process, wait_until
+from tests.conftest import REPO, stop_process, wait_for_server
 
 pytestmark = pytest.mark.browser
 
@@ -197,16 +197,9 @@ def hub(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:  # 
     probe = requests.Session()
     probe.trust_env = False
 
-    def ready() -> bool:  # the hub's own API, plain HTTP on loopback
-        if proc.poll() is not None:
-            return True
-        try:
-            return probe.get(f"http://127.0.0.1:{hub_port}/hub/api/", timeout=2).ok
-        except requests.ConnectionError:
-            return False
-
-    try:
-        assert wait_until(ready, timeout=HUB_START_S) and proc.poll() is None, \
+    try:  # the hub's own API, plain HTTP on loopback
+        assert wait_for_server(proc, probe, f"http://127.0.0.1:{hub_port}/hub/api/",
+                               HUB_START_S), \
             f"JupyterHub did not start; see {logs}"
         yield Hub(url, password, spki, env, orgs, home, logs)
     finally:

@@ -33,7 +33,7 @@ from playwright.sync_api import Locator, Page, expect
 
 import localorg
 from helpers.tutorial.dryrun import SEED, environment, free_ports
-from tests.conftest import REPO, stop_process, wait_until
+from tests.conftest import REPO, stop_process, wait_for_server
 
 pytestmark = pytest.mark.browser
 
@@ -149,17 +149,8 @@ def run_lab(root: Path, notebooks: Path, port: int, env: dict[str, str],
     probe = requests.Session()
     probe.trust_env = False  # no proxy from the environment for a loopback address
 
-    def ready() -> bool:
-        if proc.poll() is not None:
-            return True
-        try:
-            return probe.get(f"{url}/api/status", params={"token": token},
-                             timeout=2).status_code == 200
-        except requests.ConnectionError:
-            return False
-
     try:
-        assert wait_until(ready, timeout=60) and proc.poll() is None, \
+        assert wait_for_server(proc, probe, f"{url}/api/status", 60, token=token), \
             f"JupyterLab did not start; see {root / 'jupyterlab.log'}"
         yield Lab(url, token, env, orgs, notebooks,
                   f"{notebooks.relative_to(served).as_posix()}/" if served else "")
