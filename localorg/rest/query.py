@@ -95,10 +95,10 @@ def _datetime(text: str) -> str | None:
             (1 if sign == "+" else -1) * dt.timedelta(hours=int(zh), minutes=int(zm))
         moment = dt.datetime(int(year), int(month), int(day), int(hour), int(minute),
                              int(second), int((frac or "0").ljust(3, "0")) * 1000,
-                             tzinfo=dt.timezone(offset)).astimezone(dt.timezone.utc)
+                             tzinfo=dt.timezone(offset))
+        return sf_datetime(moment)
     except (ValueError, OverflowError):
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
 def batch_size(header: str | None) -> int:

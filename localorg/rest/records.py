@@ -42,9 +42,11 @@ SOURCE_ID_SQL = "json_extract(fields, '$.Source_Id__c')"
 ID_RE = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
 
 
-def sf_datetime(ts: float) -> str:
-    """Salesforce's datetime format: ``2024-04-21T10:15:30.000+0000``."""
-    d = dt.datetime.fromtimestamp(ts, dt.timezone.utc)
+def sf_datetime(moment: float | dt.datetime) -> str:
+    """Salesforce's datetime format, in UTC: ``2024-04-21T10:15:30.000+0000``; from a Unix
+    time or an aware datetime."""
+    d = (dt.datetime.fromtimestamp(moment, dt.timezone.utc) if isinstance(moment, (int, float))
+         else moment.astimezone(dt.timezone.utc))
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+0000"
 
 
