@@ -10,7 +10,10 @@ callback to the CLI. After the login the CLI reads ``sobjects/User/<id>`` (Usern
 ``data create record``, ``data query`` (which asks ``query?columns=true``),
 ``org list limits`` and ``api request rest`` on the Apex REST service.
 
-Port 1717 is fixed by the CLI, so everything runs in ONE test (never two logins at once).
+The login and the query are the two commands notebook 09 gives the learner, read from its
+markdown (only the login host and the Consumer Key are filled in), so the notebook's commands
+are the ones that are known to work. Port 1717 is fixed by the CLI, so everything runs in ONE
+test (never two logins at once).
 Sources: Salesforce CLI Command Reference (https://developer.salesforce.com/docs/atlas.en-us.sfdx_cli_reference.meta/sfdx_cli_reference/),
 "Authorize an Org Using the Web Server Flow" (Salesforce DX Developer Guide).
 Checklist: B-18 (PKCE), A-28 (secrets stay out of output).
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import threading
 import uuid
@@ -29,10 +34,27 @@ import requests
 from simple_salesforce import format_soql
 
 import localorg
+from tests.conftest import REPO
 from tests.realclients.conftest import SF_RUN
 
 CALLBACK = "http://localhost:1717/OauthRedirect"  # the sf CLI's fixed callback
 TIMEOUT = 120
+
+
+NOTEBOOK_09 = REPO / "notebooks" / "09-going-further.ipynb"
+
+
+def _notebook_sf_commands(consumer_key: str) -> dict[str, list[str]]:
+    """The ``sf`` commands of notebook 09's shell block, by their first two words, with the
+    learner's Consumer Key where the notebook says ``<Consumer Key>``."""
+    cells = json.loads(NOTEBOOK_09.read_text(encoding="utf-8"))["cells"]
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", markdown, flags=re.S)
+                 if "sf org login web" in b)
+    assert "<Consumer Key>" in block
+    commands = [shlex.split(line.replace("<Consumer Key>", consumer_key))
+                for line in block.splitlines() if line.startswith("sf ")]
+    return {" ".join(words[1:3]): words[1:] for words in commands}
 
 
 def _browser_script(folder: Path) -> tuple[Path, Path]:
@@ -68,8 +90,14 @@ def test_sf_cli_login_web_then_display_query_create_limits_apex(real_orgs, node_
         return body["result"]
 
     # --- sf org login web ---------------------------------------------------------------
-    login = subprocess.Popen(base + ["org", "login", "web", "--instance-url", orgs.login_url,
-                                     "--client-id", app.client_id, "--alias", "orgb", "--json"],
+    taught = _notebook_sf_commands(app.client_id)
+    assert set(taught) == {"org login", "data query"}, taught
+    login_args = taught["org login"]
+    # The notebook shows the default ports; this test's orgs run on free ones.
+    assert login_args[login_args.index("--instance-url") + 1] == "http://127.0.0.1:8700"
+    login_args[login_args.index("--instance-url") + 1] = orgs.login_url
+    alias = login_args[login_args.index("--alias") + 1]
+    login = subprocess.Popen(base + login_args + ["--json"],
                              env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
@@ -110,7 +138,7 @@ def test_sf_cli_login_web_then_display_query_create_limits_apex(real_orgs, node_
     assert app.client_secret not in out + err  # A-28
 
     # --- what a developer does next ----------------------------------------------------
-    shown = sf("org", "display", "--target-org", "orgb")
+    shown = sf("org", "display", "--target-org", alias)
     assert (shown["username"], shown["connectedStatus"]) == (user["username"], "Connected")
     # Filled from SELECT ... FROM Organization (@salesforce/core determineOrg).
     listed = sf("org", "list")["nonScratchOrgs"]
@@ -118,13 +146,17 @@ def test_sf_cli_login_web_then_display_query_create_limits_apex(real_orgs, node_
         [(user["username"], orgs.info["orgs"]["B"]["name"], "Developer Edition", False)]
 
     name = f"sf-cli-{uuid.uuid4().hex[:8]}"
-    created = sf("data", "create", "record", "--target-org", "orgb", "--sobject", "Account",
+    created = sf("data", "create", "record", "--target-org", alias, "--sobject", "Account",
                  "--values", f"Name='{name}' Industry=Energy")
     assert created["success"] is True and created["id"].startswith("001")
 
+    # Notebook 09's query, as printed there: the newest Accounts, this one first.
+    newest = sf(*taught["data query"])["records"]
+    assert newest[0]["Id"] == created["id"] and newest[0]["Name"] == name, newest
+
     # The table's header comes from query?columns=true (plugin-data retrieveColumns), asked
     # after every non-empty result; the JSON output would not show it.
-    table = subprocess.run(base + ["data", "query", "--target-org", "orgb", "--query",
+    table = subprocess.run(base + ["data", "query", "--target-org", alias, "--query",
                                    format_soql("SELECT Id, Name, Industry FROM Account "
                                                "WHERE Name = {}", name)],
                            env=env, capture_output=True, text=True, timeout=TIMEOUT)
@@ -136,14 +168,14 @@ def test_sf_cli_login_web_then_display_query_create_limits_apex(real_orgs, node_
     assert created["id"] in row and name in row
     assert "Total number of records retrieved: 1." in table.stdout
 
-    limits = {item["name"]: item for item in sf("org", "list", "limits", "--target-org", "orgb")}
+    limits = {item["name"]: item for item in sf("org", "list", "limits", "--target-org", alias)}
     assert limits["DailyApiRequests"]["max"] == 15000
     assert 0 < limits["DailyApiRequests"]["remaining"] < 15000
 
     before = localorg.stored_records("B", data_dir=orgs.data_dir)
     apex = subprocess.run(base + ["api", "request", "rest",
                                   "/services/apexrest/createAccountRecord", "--method", "POST",
-                                  "--target-org", "orgb", "--body",
+                                  "--target-org", alias, "--body",
                                   json.dumps([{"Name": f"{name} apex", "Industry": "Energy"}])],
                           env=env, capture_output=True, text=True, timeout=TIMEOUT)
     assert apex.returncode == 0, apex.stderr[-1500:]
