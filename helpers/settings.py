@@ -76,6 +76,7 @@ class Settings:
     classroom_ca: Path | None = None  # SF_CA_BUNDLE, classroom target only
     org_a_client_id: str | None = None  # classroom: the learner's ORG A app (handout)
     org_a_client_secret: str | None = None
+    org_a_username: str | None = None  # classroom: the learner's ORG A user (login_hint)
 
     def __repr__(self) -> str:  # secrets never shown
         return (f"Settings(target={self.target!r}, login_url={self.login_url!r}, "
@@ -85,6 +86,7 @@ class Settings:
                 f"org_a_access_token={_mask(self.org_a_access_token)}"
                 + (f", ca_bundle={self.ca_bundle!r}, org_a_client_id={self.org_a_client_id!r}"
                    f", org_a_client_secret={_mask(self.org_a_client_secret)}"
+                   f", org_a_username={self.org_a_username!r}"
                    if self.is_classroom else "") + ")")
 
     __str__ = __repr__
@@ -131,6 +133,7 @@ _WHERE = {
     "org_a_access_token": " (accessToken of `sf org display --target-org <ORG A alias>`)",
     "org_a_client_id": " (classroom: the org_a_client_id column of your handout)",
     "org_a_client_secret": " (classroom: the org_a_client_secret column of your handout)",
+    "org_a_username": " (classroom: the org_a_username column of your handout)",
 }
 
 
@@ -188,6 +191,8 @@ def load_settings(env_file: str | os.PathLike[str] | None = DEFAULT_ENV_FILE,
         localorg_data=data_dir, localorg_port_base=port_base, classroom_ca=classroom_ca,
         org_a_client_id=get("SF_ORG_A_CLIENT_ID") if target == "classroom" else None,
         org_a_client_secret=get("SF_ORG_A_CLIENT_SECRET") if target == "classroom" else None,
+        org_a_username=_org_a_username(get("SF_ORG_A_USERNAME")) if target == "classroom"
+        else None,
     )
 
 
@@ -216,6 +221,16 @@ def _classroom_org_a(raw: str | None, login_url: str) -> str:
         raise ConfigurationError(f"SF_ORG_A_INSTANCE_URL={raw!r}: in the classroom ORG A is "
                                  f"{expected} (SF_LOGIN_URL's port + 1); leave it empty")
     return expected
+
+
+def _org_a_username(raw: str | None) -> str | None:
+    # Salesforce usernames are in the form of an email address; anything else is a paste
+    # of the wrong column (the password) or with quotes or spaces.
+    if raw and not re.fullmatch(r"[^\s@\"']+@[^\s@\"']+", raw):
+        raise ConfigurationError("SF_ORG_A_USERNAME does not look like a username "
+                                 "(name@domain): copy the org_a_username column of your "
+                                 "handout, without quotes or spaces")
+    return raw
 
 
 def _classroom_ca(raw: str | None, login_url: str) -> Path:

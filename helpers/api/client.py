@@ -24,9 +24,10 @@ How ORG A is reached (the post's ORG A runs Apex; here the notebook reads it ove
   to know how the local orgs are run;
 * the classroom (``SF_TARGET=classroom``) - the same flow with the learner's own ORG A app
   (``SF_ORG_A_CLIENT_ID`` / ``SF_ORG_A_CLIENT_SECRET``, from the ``add-learners`` handout):
-  the cell prints a link, the learner logs in to ORG A with the handout's ORG A username
-  in their browser, and the loopback listener on ``SF_CALLBACK_URL`` catches the code (the
-  demo users are refused from learners' machines, so nothing can be scripted there).
+  the cell prints a link (``prompt=login``, ``login_hint=SF_ORG_A_USERNAME``), the learner
+  logs in to ORG A as the handout's ORG A user in their browser, and the loopback listener
+  on ``SF_CALLBACK_URL`` catches the code (the demo users are refused from learners'
+  machines, so nothing can be scripted there).
 """
 
 from __future__ import annotations
@@ -207,17 +208,19 @@ def org_a_client(settings: Settings, client_id: str, client_secret: str | None,
 def _classroom_org_a_session(settings: Settings, transcript: Transcript | None,
                              browse: Callable[[str], object] | None) -> AuthorizedSession:
     """ORG A's web server flow in the classroom: the learner logs in in their own browser."""
-    settings.require("org_a_client_id", "org_a_client_secret")
+    settings.require("org_a_client_id", "org_a_client_secret", "org_a_username")
     # prompt=login: the learner's browser is usually still logged in to ORG B as their ORG B
-    # user, whom ORG A's app refuses; the login page lets them sign in as the ORG A user.
+    # user, whom ORG A's app refuses; the login page lets them sign in as the ORG A user,
+    # whose username login_hint pre-fills (not the ORG B username they typed last).
     flow = AuthorizationFlow(settings.login_url, settings.org_a_client_id or "",
-                             settings.callback_url, settings.scopes, prompt="login")
+                             settings.callback_url, settings.scopes, prompt="login",
+                             login_hint=settings.org_a_username)
     client = org_a_client(settings, settings.org_a_client_id or "",
                            settings.org_a_client_secret, transcript)
     with CallbackListener(flow).start() as listener:  # before the link: no lost callback
         if browse is None:
-            print("Log in to ORG A with the org_a_username and org_a_password of your handout "
-                  f"and click Allow:\n{flow.authorization_url}")
+            print(f"Log in to ORG A as {settings.org_a_username} with the org_a_password of "
+                  f"your handout and click Allow:\n{flow.authorization_url}")
         else:
             browse(flow.authorization_url)
         grant = listener.wait()

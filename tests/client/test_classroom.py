@@ -8,11 +8,14 @@ nothing else (A-19, A-25, B-36).
 from __future__ import annotations
 
 import csv
+import html
+import re
 import socket
 import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
@@ -75,7 +78,8 @@ def env_for(room, **changes: str) -> dict[str, str]:
            "SF_CA_BUNDLE": str(ca_file), "SF_CLIENT_ID": learner["client_id"],
            "SF_CLIENT_SECRET": learner["client_secret"], "SF_CALLBACK_URL": learner["callback_url"],
            "SF_ORG_A_CLIENT_ID": learner["org_a_client_id"],
-           "SF_ORG_A_CLIENT_SECRET": learner["org_a_client_secret"]}
+           "SF_ORG_A_CLIENT_SECRET": learner["org_a_client_secret"],
+           "SF_ORG_A_USERNAME": learner["org_a_username"]}
     env.update(changes)
     return {k: v for k, v in env.items() if v is not None}
 
@@ -97,6 +101,7 @@ def test_settings_trust_exactly_the_rooms_three_https_origins(room):
     shown = repr(settings)  # A-28
     assert learner["client_secret"] not in shown and "'***'" in shown
     assert learner["org_a_client_secret"] not in shown and learner["org_a_client_id"] in shown
+    assert f"org_a_username={learner['org_a_username']!r}" in shown  # a name, not a secret
 
 
 def org_b_session(room, settings) -> tuple[OAuthClient, Token]:
@@ -133,6 +138,7 @@ def test_a19_full_flow_as_the_learner_then_an_account_in_org_b(room):
     ({"SF_CA_BUNDLE": "/nonexistent/localorg-ca.pem"}, "SF_CA_BUNDLE", "fingerprint"),
     ({"SF_LOGIN_URL": None}, "SF_LOGIN_URL", "trainer"),
     ({"SF_ORG_A_INSTANCE_URL": "https://127.0.0.1:1"}, "SF_ORG_A_INSTANCE_URL", "ORG A"),
+    ({"SF_ORG_A_USERNAME": "Ab3d-x9Kq-p2Lm-77Qz"}, "SF_ORG_A_USERNAME", "org_a_username"),
 ])
 def test_missing_or_wrong_settings_name_the_variable(room, changes, variable, hint):
     with pytest.raises(ConfigurationError) as caught:
@@ -185,6 +191,13 @@ def test_a19_instance_url_elsewhere_is_refused_before_the_token_is_sent(room, of
         connect(evil, settings)
 
 
+def deliver(callback: str) -> None:
+    """What the browser does with the callback: GET it from the notebook's listener."""
+    plain = requests.Session()
+    plain.trust_env = False
+    assert plain.get(callback, timeout=10).status_code == 200  # the listener's page
+
+
 def test_org_a_is_read_through_the_learners_org_a_app_and_its_account_reaches_org_b(room):
     """ORG A in the classroom: the learner's ORG A app, the ORG A user logs in (here a
     scripted browser stands in for the person), the real listener catches the callback."""
@@ -196,14 +209,15 @@ def test_org_a_is_read_through_the_learners_org_a_app_and_its_account_reaches_or
     def browse(url: str) -> None:
         opened.append(url)
         callback = browser.authorize(url, learner["org_a_username"], learner["org_a_password"])
-        plain = requests.Session()
-        plain.trust_env = False
-        assert plain.get(callback, timeout=10).status_code == 200  # the listener's page
+        deliver(callback)
 
     sf_a = connect_org_a(settings, browse=browse)
     assert opened[0].startswith(running.login_url + "/services/oauth2/authorize?")
     assert f"client_id={learner['org_a_client_id']}" in opened[0]
-    assert "prompt=login" in opened[0]  # the browser may still hold the learner's ORG B login
+    query = parse_qs(urlsplit(opened[0]).query)
+    # The browser may still hold the learner's ORG B login: ask for the login page, with
+    # the handout's ORG A username already in it.
+    assert query["prompt"] == ["login"] and query["login_hint"] == [learner["org_a_username"]]
     assert sf_a.instance_url == f"https://127.0.0.1:{running.port_base + 1}"
     account = latest_account(sf_a)
     assert account is not None and account["Name"]
@@ -213,9 +227,44 @@ def test_org_a_is_read_through_the_learners_org_a_app_and_its_account_reaches_or
     assert post_accounts_to_apex(sf_b, [account_payload(account)]) == 1
 
 
-def test_org_a_needs_the_handouts_org_a_app(room):
-    settings = load_settings(None, env_for(room, SF_ORG_A_CLIENT_ID=None))
-    with pytest.raises(ConfigurationError, match=r"^SF_ORG_A_CLIENT_ID is not set.*handout"):
+def test_a_browser_logged_in_as_the_org_b_user_can_switch_to_the_org_a_user(room):
+    """Issue 11 item 8: the learner's browser is logged in to the room as their ORG B user.
+    ORG A's link shows the login page pre-filled with the ORG A username; a learner who logs
+    in as the ORG B user anyway gets the cross-org page, whose log-out link is the way out."""
+    running, learner, _ = room
+    settings = load_settings(None, env_for(room))
+    browser = ScriptedBrowser(settings.ca_bundle)
+    home = browser.http.get(running.login_url + "/", timeout=10)
+    assert browser.login(home, learner["org_b_username"], learner["org_b_password"]).is_redirect
+
+    def browse(url: str) -> None:
+        page = browser.http.get(url, timeout=10)
+        assert page.status_code == 200 and 'name="pw"' in page.text  # prompt=login
+        assert prefilled_username(page.text) == learner["org_a_username"]  # login_hint
+        back = browser.login(page, learner["org_b_username"], learner["org_b_password"])
+        refused = browser.http.get(urljoin(page.url, back.headers["Location"]), timeout=10)
+        assert refused.status_code == 400 and "Cross-org OAuth flows" in refused.text
+        logout = re.search(r'<a id="logout" href="([^"]+)"', refused.text)
+        assert logout is not None
+        out = browser.http.get(urljoin(refused.url, logout.group(1)), timeout=10)
+        assert out.ok and 'name="pw"' in out.text  # logged out, back on the login page
+        callback = browser.authorize(url, learner["org_a_username"], learner["org_a_password"])
+        deliver(callback)
+
+    sf_a = connect_org_a(settings, browse=browse)
+    assert sf_a.instance_url == f"https://127.0.0.1:{running.port_base + 1}"
+
+
+def prefilled_username(page: str) -> str | None:
+    field = re.search(r'<input [^>]*name="username"[^>]*>', page)
+    value = re.search(r'value="([^"]*)"', field.group(0)) if field else None
+    return html.unescape(value.group(1)) if value else None
+
+
+@pytest.mark.parametrize("variable", ["SF_ORG_A_CLIENT_ID", "SF_ORG_A_USERNAME"])
+def test_org_a_needs_the_handouts_org_a_app_and_user(room, variable):
+    settings = load_settings(None, env_for(room, **{variable: None}))
+    with pytest.raises(ConfigurationError, match=rf"^{variable} is not set.*handout"):
         connect_org_a(settings, browse=lambda _url: pytest.fail("no login without the app"))
 
 
@@ -238,3 +287,17 @@ def test_load_target_refuses_scripted_mode_and_describes_the_room(room, monkeypa
     assert progress.flow is not None
     assert progress.flow.authorization_url.startswith(running.login_url + "/")
     assert "classroom" in repr(progress)
+
+
+def test_the_learners_env_lines_in_the_docs_come_from_handout_columns(room):
+    """docs/workshops.md tells learners which handout column goes into which variable:
+    every column it names is on the real handout, and each variable is one the notebook reads."""
+    learner = room[1]
+    text = (REPO / "docs" / "workshops.md").read_text()
+    pasted = dict(re.findall(r"^\s*(SF_[A-Z_]+)=<([a-z_]+)>", text, re.M))
+    assert {"SF_CLIENT_ID", "SF_CLIENT_SECRET", "SF_ORG_A_CLIENT_ID", "SF_ORG_A_CLIENT_SECRET",
+            "SF_ORG_A_USERNAME"} <= set(pasted)
+    assert set(pasted.values()) <= set(learner)  # the handout's columns
+    settings = load_settings(None, env_for(room))
+    for variable, column in pasted.items():
+        assert getattr(settings, variable.removeprefix("SF_").lower()) == learner[column]
