@@ -113,3 +113,29 @@ def test_imports_are_in_the_first_code_cell(path: Path):
     late = [line for cell in code[1:] for line in cell.splitlines()
             if line.startswith(("import ", "from "))]
     assert not late, f"imports after the first code cell: {late}"
+
+# Issue 11: "explanation next to the code it explains, about 600 words per notebook outside
+# exercises". Fenced code in markdown is code, not prose; an Exercise section is the
+# learner's task, counted apart.
+PROSE_WORDS = 650
+
+
+def _prose_words(path: Path) -> int:
+    words, in_exercise = 0, False
+    for cell in _cells(path):
+        if cell["cell_type"] != "markdown":
+            continue
+        text = _text(cell)
+        heading = re.match(r"(#{1,2}) (.*)", text)
+        if heading:
+            in_exercise = heading.group(2).startswith("Exercise")
+        if not in_exercise:
+            words += len(re.findall(r"[A-Za-z][A-Za-z'’-]*",
+                                    re.sub(r"```.*?```", "", text, flags=re.S)))
+    return words
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_prose_is_about_600_words_outside_exercises(path: Path):
+    words = _prose_words(path)
+    assert words <= PROSE_WORDS, f"{path.name}: {words} words of prose (budget {PROSE_WORDS})"
