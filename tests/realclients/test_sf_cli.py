@@ -10,7 +10,7 @@ callback to the CLI. After the login the CLI reads ``sobjects/User/<id>`` (Usern
 ``data create record``, ``data query`` (which asks ``query?columns=true``),
 ``org list limits`` and ``api request rest`` on the Apex REST service.
 
-The login and the query are the two commands notebook 09 gives the learner, read from its
+The login, the query and ``org display`` are the commands notebook 09 gives the learner, read from its
 markdown (only the login host and the Consumer Key are filled in), so the notebook's commands
 are the ones that are known to work. Port 1717 is fixed by the CLI, so everything runs in ONE
 test (never two logins at once).
@@ -52,7 +52,7 @@ def _notebook_sf_commands(consumer_key: str) -> dict[str, list[str]]:
     block = next(b for b in re.findall(r"```bash\n(.*?)```", markdown, flags=re.S)
                  if "sf org login web" in b)
     assert "<Consumer Key>" in block
-    commands = [shlex.split(line.replace("<Consumer Key>", consumer_key))
+    commands = [shlex.split(line.replace("<Consumer Key>", consumer_key), comments=True)
                 for line in block.splitlines() if line.startswith("sf ")]
     return {" ".join(words[1:3]): words[1:] for words in commands}
 
@@ -91,7 +91,7 @@ def test_sf_cli_login_web_then_display_query_create_limits_apex(real_orgs, node_
 
     # --- sf org login web ---------------------------------------------------------------
     taught = _notebook_sf_commands(app.client_id)
-    assert set(taught) == {"org login", "data query"}, taught
+    assert set(taught) == {"org login", "data query", "org display"}, taught
     login_args = taught["org login"]
     # The notebook shows the default ports; this test's orgs run on free ones.
     assert login_args[login_args.index("--instance-url") + 1] == "http://127.0.0.1:8700"
@@ -138,7 +138,7 @@ def test_sf_cli_login_web_then_display_query_create_limits_apex(real_orgs, node_
     assert app.client_secret not in out + err
 
     # --- what a developer does next ----------------------------------------------------
-    shown = sf("org", "display", "--target-org", alias)
+    shown = sf(*taught["org display"])
     assert (shown["username"], shown["connectedStatus"]) == (user["username"], "Connected")
     # Filled from SELECT ... FROM Organization (@salesforce/core determineOrg).
     listed = sf("org", "list")["nonScratchOrgs"]
