@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -81,6 +82,7 @@ def test_make_lab_serves_the_repository_root(lab_env):
                                                                   "content": 0}, timeout=10)
             assert answer.status_code == 200, path
         assert localorg.info(env["LOCALORG_DATA"]) is not None  # started for the learner
+        _assert_the_tutorials_settings(http, url, token, copy.name)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -97,6 +99,56 @@ def test_make_lab_serves_the_repository_root(lab_env):
     # SIGTERM to `make lab` stops JupyterLab too (it used to keep running, orphaned).
     assert wait_until(gone, timeout=30)
     http.close()
+
+
+def _page_config(http: requests.Session, url: str, token: str) -> dict:
+    page = http.get(url, params={"token": token}, timeout=30)
+    assert page.status_code == 200, url
+    found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                      page.text, re.S)
+    assert found, url
+    return json.loads(found.group(1))
+
+
+def _assert_the_tutorials_settings(http: requests.Session, url: str, token: str,
+                                   copy: str) -> None:
+    """What tools/jupyter-config gives make lab (its README says why)."""
+    def setting(plugin: str) -> dict:
+        answer = http.get(f"{url}/lab/api/settings/{plugin}", params={"token": token},
+                          timeout=30)
+        assert answer.status_code == 200, plugin
+        # What JupyterLab's page uses: the schema's defaults (overrides applied by the
+        # server), under the user's own settings
+        schema, mine = answer.json()["schema"], answer.json()["settings"]
+        return {name: value.get("default") for name, value in schema["properties"].items()
+                } | mine
+
+    # No "get notified about official Jupyter news?" prompt on the first start
+    news = setting("@jupyterlab/apputils-extension:notification")
+    assert (news["fetchNews"], news["checkForUpdates"]) == ("false", False)
+    # A slideshow theme whose font ships with RISE (the default fetches Google Fonts)
+    assert setting("jupyterlab-rise:plugin")["theme"] == "white"
+
+    def extensions(page: str) -> set[str]:
+        return {e["name"] for e in _page_config(http, f"{url}/{page}", token)[
+            "federated_extensions"]}
+
+    # ipywidgets' manager cannot load in the slideshow (jupyterlab-contrib/rise#119), so the
+    # slideshow page loads no extension; JupyterLab's own page still loads them all.
+    assert extensions(f"rise/{copy}/00-overview.ipynb") == set()
+    assert {"@jupyter-widgets/jupyterlab-manager", "jupyterlab-rise"} <= extensions(
+        f"lab/tree/{copy}/00-overview.ipynb")
+
+
+def test_make_lab_copies_the_slides_style_sheets(tmp_path: Path):
+    """RISE loads rise.css and <notebook>.css from the notebook's folder; each notebook has
+    its own (a missing one is a 404 in the browser console), and make lab copies them all."""
+    source = REPO / "notebooks"
+    sheets = {path.name for path in source.glob("*.css")}
+    assert sheets == {"rise.css"} | {f"{nb.stem}.css" for nb in source.glob("*.ipynb")}
+    made = lab.copy_notebooks(source, tmp_path)
+    assert sheets <= set(made)
+    assert (tmp_path / "rise.css").read_text() == (source / "rise.css").read_text()
 
 
 def test_orgs_it_started_are_stopped_when_jupyterlab_fails(lab_env):

@@ -36,9 +36,10 @@ if not _COPY_NAME or Path(_COPY_NAME).name != _COPY_NAME or _COPY_NAME in (".", 
     raise SystemExit(f"TUTORIAL_LAB_COPY must be a folder name, not {_COPY_NAME!r}")
 COPY = ROOT / _COPY_NAME
 FIRST = "00-overview.ipynb"
-# Extra Jupyter config: disables @jupyterlab/mathjax3-extension, a JupyterLab 3 extension that
-# jupyterlab-rise 0.43 pulled in (0.42, pinned now, does not) and that a .venv made before the
-# pin change still holds; JupyterLab 4 renders math itself.
+# Extra Jupyter config (tools/jupyter-config/README.md): JupyterLab's defaults without the news
+# prompt and update check, the slideshow's theme, the slideshow without the extensions it
+# cannot load, and @jupyterlab/mathjax3-extension disabled (a JupyterLab 3 extension that a
+# .venv made with jupyterlab-rise 0.43 still holds).
 CONFIG = ROOT / "tools" / "jupyter-config"
 
 
@@ -46,8 +47,9 @@ def copy_notebooks(source: Path = SOURCE, copy: Path = COPY) -> list[str]:
     """Copy the notebooks the learner does not have yet; returns the names copied."""
     copy.mkdir(exist_ok=True)
     made = []
-    # rise.css: the slideshow's style sheet, which RISE loads from the notebook's folder
-    for path in [*sorted(source.glob("*.ipynb")), *source.glob("rise.css")]:
+    # The slideshow's style sheets, which RISE loads from the notebook's folder: rise.css for
+    # all, <notebook>.css for one
+    for path in [*sorted(source.glob("*.ipynb")), *sorted(source.glob("*.css"))]:
         target = copy / path.name
         if not target.exists():
             shutil.copy2(path, target)
