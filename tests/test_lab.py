@@ -81,6 +81,15 @@ def test_make_lab_serves_the_repository_root(lab_env):
             answer = http.get(f"{url}/api/contents/{path}", params={"token": token,
                                                                   "content": 0}, timeout=10)
             assert answer.status_code == 200, path
+        # The file browser lists the notebooks, not the slideshow's style sheets, which are
+        # still served (RISE asks /files/<copy>/<notebook>.css)
+        listed = http.get(f"{url}/api/contents/{copy.name}", params={"token": token},
+                          timeout=10).json()["content"]
+        names = {item["name"] for item in listed}
+        assert "00-overview.ipynb" in names and not {n for n in names if n.endswith(".css")}
+        sheet = http.get(f"{url}/files/{copy.name}/00-overview.css", params={"token": token},
+                         timeout=10)
+        assert sheet.status_code == 200
         assert localorg.info(env["LOCALORG_DATA"]) is not None  # started for the learner
         _assert_the_tutorials_settings(http, url, token, copy.name)
     finally:
