@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import string
+import struct
 import threading
 from collections.abc import Callable
 
@@ -34,14 +35,13 @@ def to18(id15: str) -> str:
     """
     if len(id15) != 15:
         raise ValueError("a 15-character id is required")
-    suffix = ""
-    for chunk in range(3):
-        bits = 0
-        for pos, ch in enumerate(id15[chunk * 5 : chunk * 5 + 5]):
-            if ch.isupper():
-                bits |= 1 << pos
-        suffix += _SUFFIX_ALPHABET[bits]
-    return id15 + suffix
+    # Each chunk of 5 characters gives one suffix character: bit i set when character i of
+    # the chunk is an upper-case letter.
+    upper = [ch.isupper() for ch in id15]
+    return id15 + "".join(
+        _SUFFIX_ALPHABET[upper[c] | upper[c + 1] << 1 | upper[c + 2] << 2 | upper[c + 3] << 3
+                         | upper[c + 4] << 4]
+        for c in (0, 5, 10))
 
 
 def to15(any_id: str) -> str:
@@ -95,9 +95,7 @@ class Rng:
     def base62(self, purpose: str, length: int) -> str:
         # 2 bytes per character keeps the modulo bias negligible.
         raw = self.bytes(purpose, length * 2)
-        return "".join(
-            BASE62[int.from_bytes(raw[i : i + 2], "big") % 62] for i in range(0, len(raw), 2)
-        )
+        return "".join([BASE62[n % 62] for n in struct.unpack(f">{length}H", raw)])
 
     def urlsafe(self, purpose: str, nbytes: int) -> str:
         return base64.urlsafe_b64encode(self.bytes(purpose, nbytes)).rstrip(b"=").decode()

@@ -9,6 +9,7 @@ failure rolls the whole call back and the other records report
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,16 @@ from .calls import Call, current, dispatch, json_body
 from .describe import SOBJECT, Field
 from .errors import ApiError, json_response, save_error
 from .jsonbody import JsonBodyError
-from .records import canonical_id, find_by_source_id, get_record, soft_delete, to_api
+from .records import (
+    InsertOrder,
+    canonical_id,
+    find_by_source_id,
+    find_by_source_ids,
+    get_record,
+    nocase,
+    soft_delete,
+    to_api,
+)
 from .sobjects import (
     external_field,
     new_id,
@@ -134,13 +144,16 @@ def collection():
 def _create():
     call = current()
     values, all_or_none = _records_body(call)
+    order: InsertOrder | None = None
 
     def save_one(db, vals):
+        nonlocal order
         if any(f.name == "Id" for f in vals):
             return _failure(save_error("INVALID_FIELD", "cannot specify Id in an insert call",
                                        ["Id"]))
         record_id = new_id(call)
-        error = save_insert(db, call, vals, record_id)
+        order = order or InsertOrder(db)  # all calls of save_one share one transaction
+        error = save_insert(db, call, vals, record_id, order)
         return _failure(error) if error else {"id": record_id, "success": True, "errors": []}
 
     return json_response(_run(call, values, all_or_none, save_one, inserts=True))
@@ -226,10 +239,17 @@ def upsert_collection(sobject: str, field: str):
 
 def _upsert(call: Call, ext: Field):
     values, all_or_none = _records_body(call)
-    keys = [str(v.get(ext) or "").lower() for v in values]
-    repeated = {k for k in keys if k and keys.count(k) > 1}
+    keys = Counter(str(v.get(ext) or "").lower() for v in values)
+    repeated = {k for k, n in keys.items() if k and n > 1}
+    # The records of one call have distinct keys (repeated ones fail), so no save in the call
+    # changes what another key matches: all are looked up at once, in the transaction.
+    lookups = list({str(k): None for v in values if (k := v.get(ext))
+                    and str(k).lower() not in repeated})
+    matches: dict[str, list[sqlite3.Row]] | None = None
+    order: InsertOrder | None = None
 
     def save_one(db, vals):
+        nonlocal matches, order
         key = vals.pop(ext, None)
         if any(f.name == "Id" for f in vals) and ext.name != "Id":
             return _failure(save_error("INVALID_FIELD", "cannot specify Id in an upsert call "
@@ -240,21 +260,30 @@ def _upsert(call: Call, ext: Field):
         if key.lower() in repeated:
             return _failure(save_error("DUPLICATE_VALUE",
                                        f"Duplicate external id specified: {key}", [ext.name]))
-        return upsert_one(db, call, ext, key, vals)
+        if ext.name == "Id":
+            return upsert_one(db, call, ext, key, vals)
+        if matches is None:  # all calls of save_one share one transaction
+            matches, order = find_by_source_ids(db, call.org["id"], lookups), InsertOrder(db)
+        return upsert_one(db, call, ext, key, vals, matches.get(nocase(key), []), order)
 
     return json_response(_run(call, values, all_or_none, save_one))
 
 
 def upsert_one(db: sqlite3.Connection, call: Call, ext: Field, key: str,
-               vals: dict[Field, Any]) -> dict:
-    """Upsert one Account by an external id inside a transaction; a SaveResult with created."""
+               vals: dict[Field, Any], matches: list[sqlite3.Row] | None = None,
+               order: InsertOrder | None = None) -> dict:
+    """Upsert one Account by an external id inside a transaction; a SaveResult with created.
+
+    ``matches``: the live records with this ``Source_Id__c``, when already looked up;
+    ``order``: the transaction's :class:`InsertOrder`, when it saves many records.
+    """
     if ext.name == "Id":
         row, err = _row_or_error(db, call, key)
         rows = [row] if row else []
         if err:
             return {**_failure(err), "created": False}
     else:
-        rows = find_by_source_id(db, call.org["id"], key)
+        rows = find_by_source_id(db, call.org["id"], key) if matches is None else matches
     if len(rows) > 1:
         listed = ", ".join(r["id"] for r in rows)
         return {**_failure(save_error("DUPLICATE_EXTERNAL_ID", f"Account: more than one record "
@@ -266,7 +295,7 @@ def upsert_one(db: sqlite3.Connection, call: Call, ext: Field, key: str,
             {"id": rows[0]["id"], "success": True, "errors": []}
         return {**result, "created": False}
     record_id = new_id(call)
-    error = save_insert(db, call, {**vals, ext: key}, record_id)
+    error = save_insert(db, call, {**vals, ext: key}, record_id, order)
     if error:
         return {**_failure(error), "created": False}
     return {"id": record_id, "success": True, "errors": [], "created": True}

@@ -7,7 +7,9 @@ not unique) that the tutorial's idempotent sync upserts on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from .. import ids
 
@@ -30,7 +32,10 @@ TEXT_TYPES = frozenset({"string", "textarea", "picklist", "phone", "url", "email
 ID_TYPES = frozenset({"id", "reference"})
 
 
-@dataclass(frozen=True)
+# eq=False: each field is defined once, so identity is equality, and the hash is the identity
+# (fields key the value dicts of every saved record; a generated hash would hash all eleven
+# attributes, picklists included, at each lookup).
+@dataclass(frozen=True, eq=False)
 class Field:
     """One Account field. ``column`` names a records-table column for system fields."""
 
@@ -80,9 +85,19 @@ def fields(org_key: str) -> tuple[Field, ...]:
     return _STANDARD + ((SOURCE_ID,) if org_key == "B" else ())
 
 
-def field_map(org_key: str) -> dict[str, Field]:
-    """Fields by lower-case name: Salesforce field names are case-insensitive."""
-    return {f.name.lower(): f for f in fields(org_key)}
+def field_map(org_key: str) -> Mapping[str, Field]:
+    """Fields by lower-case name: Salesforce field names are case-insensitive.
+
+    Built once per org (it is read for every record a request saves); read-only.
+    """
+    by_name = _FIELD_MAPS.get(org_key)
+    if by_name is None:
+        by_name = _FIELD_MAPS[org_key] = MappingProxyType(
+            {f.name.lower(): f for f in fields(org_key)})
+    return by_name
+
+
+_FIELD_MAPS: dict[str, Mapping[str, Field]] = {}
 
 
 _SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean",

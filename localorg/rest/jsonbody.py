@@ -61,7 +61,10 @@ def parse_json(raw: bytes) -> Any:
         value = json.loads(text, object_pairs_hook=_no_duplicates,
                            parse_constant=_reject_constant)
         # "\ud800" escapes decode to lone surrogates, which cannot be stored or sent as UTF-8.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        # Only a \u escape can make one (the text itself is valid UTF-8), so a body without
+        # any is not serialised again to look.
+        if "\\u" in text:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
         return value
     except UnicodeEncodeError:
         raise JsonBodyError("Invalid Unicode: a \\u escape is an unpaired surrogate") from None

@@ -20,6 +20,7 @@ from .describe import SOBJECT, Field, describe, field_map, fields, object_basics
 from .errors import NOT_FOUND, ApiError, json_response
 from .jsonbody import JsonBodyError
 from .records import (
+    InsertOrder,
     canonical_id,
     find_by_source_id,
     get_record,
@@ -64,14 +65,18 @@ def record_url(call: Call, record_id: str) -> str:
 # --- saving (inside the caller's transaction) ------------------------------------------
 
 def save_insert(db: sqlite3.Connection, call: Call, values: dict[Field, Any],
-                record_id: str) -> FieldError | None:
-    """Validate and insert one Account with a pre-drawn id; a FieldError means not saved."""
+                record_id: str, order: InsertOrder | None = None) -> FieldError | None:
+    """Validate and insert one Account with a pre-drawn id; a FieldError means not saved.
+
+    ``order``: the transaction's :class:`InsertOrder`, when it inserts many records.
+    """
     error = check(db, call.org["id"], values, insert=True)
     if error:
         return error
     stored = stored_changes(values)
     stored.setdefault("OwnerId", call.user_id)
-    insert_record(db, record_id, call.org["id"], SOBJECT, stored, now(), call.user_id)
+    insert_record(db, record_id, call.org["id"], SOBJECT, stored, now(), call.user_id,
+                  order.next() if order else None)
     return None
 
 

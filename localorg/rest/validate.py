@@ -103,24 +103,41 @@ def deserialize(org_key: str, body: dict[str, Any]) -> dict[Field, Any]:
 def check(db: sqlite3.Connection, org_id: str, values: dict[Field, Any], *,
           insert: bool) -> FieldError | None:
     """Record-level validation; None when the values can be saved."""
-    read_only = [f.name for f in values if not f.writable and f.name != "Id"]
+    # One pass over the values (this runs for every record saved); the checks are then
+    # answered in the order they always were: read-only, required, too long, owner.
+    read_only: list[str] = []
+    missing: list[str] = []
+    too_long: tuple[Field, int] | None = None
+    has_name = False
+    owner = None
+    for field, value in values.items():
+        name = field.name
+        if not field.writable and name != "Id":
+            read_only.append(name)
+        if not field.nillable and value in (None, ""):
+            missing.append(name)
+        if too_long is None and isinstance(value, str) and field.length \
+                and len(value) > field.length:
+            too_long = field, len(value)
+        if name == "Name":
+            has_name = True
+        elif name == "OwnerId":
+            owner = value
     if read_only:
         return FieldError("INVALID_FIELD_FOR_INSERT_UPDATE",
                           f"Unable to create/update fields: {', '.join(read_only)}. Please check "
                           "the security settings of this field and verify that it is read/write "
                           "for your profile or permission set.", read_only)
-    missing = [f.name for f in values if not f.nillable and values[f] in (None, "")]
-    if insert and not any(f.name == "Name" for f in values):
+    if insert and not has_name:
         missing.insert(0, "Name")
     if missing:
         return FieldError("REQUIRED_FIELD_MISSING",
                           f"Required fields are missing: [{', '.join(missing)}]", missing)
-    for field, value in values.items():
-        if isinstance(value, str) and field.length and len(value) > field.length:
-            return FieldError("STRING_TOO_LONG",
-                              f"{field.label}: data value too large: {len(value)} characters "
-                              f"(max length={field.length})", [field.name])
-    owner = next((v for f, v in values.items() if f.name == "OwnerId"), None)
+    if too_long is not None:
+        field, length = too_long
+        return FieldError("STRING_TOO_LONG",
+                          f"{field.label}: data value too large: {length} characters "
+                          f"(max length={field.length})", [field.name])
     if owner is not None:
         user_id = canonical_id(owner, ids.USER_PREFIX) or ""
         known = db.execute("SELECT 1 FROM users WHERE id=? AND org_id=? AND active=1",

@@ -146,3 +146,54 @@ def test_50_concurrent_creates_give_50_distinct_records_B31(orgs):
                                                 json={"Phone": str(i)}), range(20)))
     assert {r.status_code for r in upd} == {204}
     assert api.get(f"sobjects/Account/{rid}").json()["Phone"] in {str(i) for i in range(20)}
+
+
+def test_upsert_collection_matches_what_a_one_record_upsert_matches(orgs):
+    """A collection upsert looks its keys up together; each must find exactly what the
+    one-record resource finds: ASCII case folded, other letters not (SQLite NOCASE), and
+    several matches listed oldest first."""
+    api = rest_client(orgs, "B")
+    k = uuid.uuid4().hex[:8]
+    for value in (f"AbC-{k}", f"Àb-{k}", f"x-{k}", f"X-{k}"):
+        api.create(Name="stored", Source_Id__c=value)
+    keys = [f"abc-{k}", f"àb-{k}", f"x-{k}", f"new-{k}"]
+    single = {key: api.get(f"sobjects/Account/Source_Id__c/{key}", params={"fields": "Id"})
+              for key in keys}
+    assert [single[key].status_code for key in keys] == [200, 404, 300, 404]
+    results = api.patch("composite/sobjects/Account/Source_Id__c", json={"records": [
+        _acc(Source_Id__c=key, Name="batch") for key in keys]}).json()
+    assert results[0] == {"id": single[keys[0]].json()["Id"], "success": True, "errors": [],
+                          "created": False}
+    assert results[1]["created"] is True and results[3]["created"] is True
+    listed = [url.rsplit("/", 1)[1] for url in single[keys[2]].json()]
+    assert results[2]["errors"][0]["message"] == (
+        f"Account: more than one record found for external id field: [{', '.join(listed)}]")
+
+
+def test_collection_inserts_are_numbered_in_record_order_also_concurrently(orgs):
+    """Records of one call are stored in request order (CreatedDate ties keep it), and
+    calls running at once never share an insertion number."""
+    api = rest_client(orgs, "B")
+    tag = f"Order-{uuid.uuid4().hex[:8]}"
+
+    def create(i):
+        return api.post("composite/sobjects", json={"records": [
+            _acc(Name=f"{i}-{j:03d}", BillingCity=tag) for j in range(50)]})
+
+    def upsert(i):
+        return api.patch("composite/sobjects/Account/Source_Id__c", json={"records": [
+            _acc(Name=f"{i}-{j:03d}", BillingCity=tag, Source_Id__c=f"{tag}-{i}-{j}")
+            for j in range(50)]})
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda i: (create if i % 2 else upsert)(i), range(4)))
+    assert all(r.status_code == 200 and all(x["success"] for x in r.json()) for r in responses)
+    rows = orgs.db().query("SELECT json_extract(fields, '$.Name') AS name, seq FROM records "
+                           "WHERE json_extract(fields, '$.BillingCity')=? ORDER BY seq", (tag,))
+    assert len({r["seq"] for r in rows}) == len(rows) == 200
+    for i in range(4):
+        names = [r["name"] for r in rows if r["name"].startswith(f"{i}-")]
+        assert names == [f"{i}-{j:03d}" for j in range(50)]
+    last = max(r["seq"] for r in rows)
+    later = api.create(Name="after", BillingCity=tag)
+    assert orgs.db().one("SELECT seq FROM records WHERE id=?", (later,))["seq"] > last
