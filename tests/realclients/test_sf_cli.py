@@ -10,10 +10,10 @@ callback to the CLI. After the login the CLI reads ``sobjects/User/<id>`` (Usern
 ``data create record``, ``data query`` (which asks ``query?columns=true``),
 ``org list limits`` and ``api request rest`` on the Apex REST service.
 
-The login, the query and ``org display`` are the commands notebook 09 gives the learner, read from its
-markdown (only the login host and the Consumer Key are filled in), so the notebook's commands
-are the ones that are known to work. Port 1717 is fixed by the CLI, so everything runs in ONE
-test (never two logins at once).
+The login, the query and ``org display`` are the commands notebook 09 gives the learner,
+read from its markdown (only the login host and the Consumer Key are filled in), so the
+notebook's commands are the ones that are known to work. Port 1717 is fixed by the CLI, so
+everything runs in ONE test (never two logins at once).
 Sources: Salesforce CLI Command Reference (https://developer.salesforce.com/docs/atlas.en-us.sfdx_cli_reference.meta/sfdx_cli_reference/),
 "Authorize an Org Using the Web Server Flow" (Salesforce DX Developer Guide).
 Checklist: B-18 (PKCE), A-28 (secrets stay out of output).
