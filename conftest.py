@@ -46,11 +46,13 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Under pytest-xdist (`-n`, `--dist loadgroup`) the notebooks stay together on one worker,
     # in name order: their committed outputs come from running 00..09 against one seeded server.
-    # Each module of tests/browser shares one JupyterLab (a module fixture): one worker each.
+    # Each module of tests/browser shares one JupyterLab (a module fixture): one worker each,
+    # unless its tests name their own groups (then each group starts its own JupyterLab).
     for item in items:
         if _is_notebook(item):
             item.add_marker(pytest.mark.xdist_group("notebooks"))
-        elif item.path.parent.name == "browser" and item.path.name.startswith("test_"):
+        elif (item.path.parent.name == "browser" and item.path.name.startswith("test_")
+              and item.get_closest_marker("xdist_group") is None):
             item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
