@@ -9,6 +9,10 @@ without having run them::
         page.goto(url)
         shots(page, "login")          # artifacts/browser/<test>/01-login.png
 
+Step screenshots cost a second or two each on a busy 2-core machine, so they are taken only
+with ``LOCALORG_SHOTS=1`` (``LOCALORG_SHOTS=1 make test``); a failing test always leaves a
+screenshot of every page it had open (``failed-N.png``).
+
 One browser per session (a fresh temporary profile, made by Playwright), one context per
 test (its own cookies, so every test starts logged out).
 """
@@ -76,11 +80,37 @@ def _browser_first(browser) -> None:  # noqa: ARG001
     """Skip (or fail in CI) before any server or JupyterLab is started for nothing."""
 
 
+def _shots_wanted() -> bool:
+    return os.environ.get("LOCALORG_SHOTS", "").strip().lower() in ("1", "true", "yes")
+
+
+def _folder(item: pytest.Item) -> Path:
+    return ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def context(browser) -> Iterator[object]:
+def context(browser, request: pytest.FixtureRequest) -> Iterator[object]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(TIMEOUT_MS)
     yield ctx
+    if request.node.stash.get(_FAILED, False):  # what the pages showed when it failed
+        for number, open_page in enumerate(ctx.pages, start=1):
+            try:
+                open_page.screenshot(path=str(_folder(request.node) / f"failed-{number}.png"),
+                                     full_page=True, timeout=5_000)
+            except Exception as exc:  # noqa: BLE001 - a crashed page must not hide the failure
+                print(f"no failure screenshot of page {number}: {exc}")
     ctx.close()
 
 
@@ -91,15 +121,18 @@ def page(context) -> object:
 
 @pytest.fixture
 def shots(request: pytest.FixtureRequest) -> Callable[[object, str], Path]:
-    """``shots(page, "step")`` saves artifacts/browser/<test>/NN-step.png (git-ignored)."""
-    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    """``shots(page, "step")`` saves artifacts/browser/<test>/NN-step.png (git-ignored) when
+    ``LOCALORG_SHOTS=1``; otherwise it only returns the path it would have written."""
+    folder = _folder(request.node)
     shutil.rmtree(folder, ignore_errors=True)
     count = [0]
+    wanted = _shots_wanted()
 
     def take(page, step: str) -> Path:
         count[0] += 1
         path = folder / f"{count[0]:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        if wanted:
+            page.screenshot(path=str(path), full_page=True)
         return path
 
     return take
