@@ -88,15 +88,15 @@ def _folder(item: pytest.Item) -> Path:
     return ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", item.name)
 
 
+_FAILED = pytest.StashKey[bool]()  # the test's call phase failed (set by the hook below)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     report = yield
     if report.when == "call":
         item.stash[_FAILED] = report.failed
     return report
-
-
-_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture
