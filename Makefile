@@ -28,6 +28,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	@# jupyterlab-rise 0.43 (pinned before) pulled in a JupyterLab 3 extension: gone from fresh venvs
 	$(PY) -m pip uninstall --quiet --yes jupyterlab-mathjax3 2>/dev/null || true
+	@# jsonschema[format-nongpl] (via jupyter-events) brings rfc3987-syntax, which compiles ~35
+	@# Earley grammars on every import: 1.7 s of CPU in each JupyterLab, JupyterHub and pytest
+	@# process, for an "iri" format no Jupyter schema uses. Without it jsonschema skips that
+	@# check (python-jsonschema/jsonschema#1428). tests/test_packaging.py checks it stays out.
+	$(PY) -m pip uninstall --quiet --yes rfc3987-syntax 2>/dev/null || true
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shlex
 import socket
 import sys
@@ -87,15 +88,25 @@ def free_port_base(count: int = 3) -> int:
     Why not bind port 0 per host and publish the URLs: the three hosts sit on consecutive
     ports by design. Learners, the handout of a workshop and the client's trust policy derive
     all three origins from one number (``LOCALORG_PORT_BASE``), and the default 8700-8702
-    stays stable across restarts so bookmarks and saved apps keep working. The probe can
-    race with another process; the server then fails to bind and says which port to change.
+    stays stable across restarts so bookmarks and saved apps keep working.
+
+    Why not in the kernel's ephemeral range (Linux: 32768-60999): every outgoing connection
+    on the machine takes a port from it, so a range found free there can be taken by a
+    client socket before the server binds it (it happened in CI with four test workers).
+    Ports below that range are only ever taken by servers that ask for them by number. The
+    probe can still race with another server; that one then fails to bind and says which
+    port to change.
     """
+    low, high = _ephemeral_range()
+    candidates = [(1024, low - count)] if low - count > 1024 else []
+    if high + 1 < 65535 - count:
+        candidates.append((high + 1, 65535 - count))
+    if not candidates:  # no room outside the range: take what the kernel gives
+        candidates = [(1024, 65535 - count)]
+    pick = random.SystemRandom()
     for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count >= 65535:
-            continue
+        start, end = pick.choice(candidates)
+        base = pick.randint(max(start, 10_000) if end > 10_000 else start, end)
         socks = []
         try:
             for port in range(base, base + count):
@@ -109,6 +120,15 @@ def free_port_base(count: int = 3) -> int:
             for s in socks:
                 s.close()
     raise RuntimeError("no free range of ports found on 127.0.0.1")
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel hands to outgoing connections (Linux; IANA's 49152-65535 elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 49152, 65535
 
 
 def command(*args: str | os.PathLike[str]) -> str:

@@ -65,17 +65,25 @@ class RunningOrgs:
 
 def start_server(data_dir: Path, seed: str | None = "test-seed", extra: list[str] | None = None,
                  port_base: int | None = None) -> RunningOrgs:
-    base = port_base or free_port_base()
-    cmd = [sys.executable, "-m", "localorg", "serve", "--data", str(data_dir),
-           "--port-base", str(base), "--json"] + (["--seed", seed] if seed else []) + (extra or [])
-    env = dict(os.environ)
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
-    line = proc.stdout.readline()  # blocks until the ready line (or the process exits)
-    if not line:
+    # A base found free can still be taken by another worker's server before this one binds
+    # it (free_port_base says why); with a base of our own choosing, try another one.
+    for _attempt in range(3):
+        base = port_base or free_port_base()
+        cmd = [sys.executable, "-m", "localorg", "serve", "--data", str(data_dir),
+               "--port-base", str(base), "--json",
+               *(["--seed", seed] if seed else []), *(extra or [])]
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=dict(os.environ))
+        line = proc.stdout.readline()  # blocks until the ready line (or the process exits)
+        if line:
+            return RunningOrgs(json.loads(line), proc, data_dir, base)
         err = proc.stderr.read()
-        raise RuntimeError(f"server did not start: {err}")
-    return RunningOrgs(json.loads(line), proc, data_dir, base)
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+        if port_base or "Address already in use" not in err:
+            break
+    raise RuntimeError(f"server did not start: {err}")
 
 
 def stop_server(orgs: RunningOrgs, kill: bool = False) -> None:

@@ -170,16 +170,20 @@ def test_orgs_it_started_are_stopped_when_jupyterlab_fails(lab_env):
     assert localorg.info(env["LOCALORG_DATA"]) is None
 
 
-def test_the_old_mathjax3_extension_is_disabled_for_the_lab():
-    """jupyterlab-rise 0.43 pulled in @jupyterlab/mathjax3-extension (JupyterLab 3), which
-    JupyterLab 4 flags as incompatible; the pinned 0.42 does not, and for a .venv made before
-    that pin, make lab's config disables it."""
+def test_labextension_list_reports_no_incompatible_extension():
+    """`jupyter labextension list` in make lab's environment: RISE 0.42, nothing flagged
+    incompatible. jupyterlab-rise 0.43 pulled in @jupyterlab/mathjax3-extension (JupyterLab 3),
+    which JupyterLab 4 flags; the pinned 0.42 does not, and for a .venv made before that pin,
+    make lab's config disables it."""
     env = lab.lab_environment({"PATH": os.environ.get("PATH", "")})
     listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
                             env={**os.environ, **env}, capture_output=True, text=True,
-                            check=False)
-    lines = [ln for ln in (listed.stdout + listed.stderr).splitlines()
-             if "@jupyterlab/mathjax3-extension v" in ln]
+                            timeout=60, check=False)
+    output = listed.stdout + listed.stderr
+    assert listed.returncode == 0, output
+    assert "jupyterlab-rise v0.42" in output, output
+    assert "incompatible" not in output, output
+    lines = [ln for ln in output.splitlines() if "@jupyterlab/mathjax3-extension v" in ln]
     assert all("disabled" in line for line in lines)
     config = json.loads((lab.CONFIG / "labconfig" / "page_config.json").read_text())
     assert config["disabledExtensions"]["@jupyterlab/mathjax3-extension"] is True

@@ -59,3 +59,13 @@ def test_pinned_requirements_satisfy_the_declared_ranges() -> None:
         assert req.name.lower() in pins, f"{req.name} is declared but not pinned"
         assert req.specifier.contains(pins[req.name.lower()]), \
             f"{req.name}=={pins[req.name.lower()]} is outside {req.specifier}"
+
+
+def test_make_leaves_out_jsonschemas_slow_iri_checker() -> None:
+    """The Makefile uninstalls rfc3987-syntax (its comment says why): importing it costs each
+    JupyterLab, JupyterHub and pytest process 1.7 s of CPU, which make test cannot afford."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys, jsonschema; print('rfc3987_syntax' in sys.modules)"],
+        capture_output=True, text=True, check=True, timeout=60)
+    assert probe.stdout.strip() == "False", \
+        "run `make install` again (or `pip uninstall rfc3987-syntax`)"
