@@ -62,7 +62,10 @@ lab: $(STAMP)
 test: $(STAMP) node-deps
 	$(PY) -m ruff check .
 	$(BIN)/lint-imports
-	$(PY) -m pytest
+	@# Bytecode caches on even where the environment turns them off (PYTHONDONTWRITEBYTECODE):
+	@# ~100 Python processes (local orgs, JupyterLab, kernels, CLIs) import the project's
+	@# modules, and each would compile them again.
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest
 
 # Regenerate the committed notebook outputs (scripted demo user, seeded orgs on free ports);
 # then `make test` checks them with strict nbval.

@@ -14,7 +14,9 @@ with ``LOCALORG_SHOTS=1`` (``LOCALORG_SHOTS=1 make test``); a failing test alway
 screenshot of every page it had open (``failed-N.png``).
 
 One browser per session (a fresh temporary profile, made by Playwright), one context per
-test (its own cookies, so every test starts logged out).
+test (its own cookies, so every test starts logged out). test_jupyterlab.py keeps one
+JupyterLab page per module instead (its docstring says why) and clears the orgs' cookies
+between tests.
 """
 
 from __future__ import annotations
@@ -99,18 +101,47 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
-@pytest.fixture
-def context(browser, request: pytest.FixtureRequest) -> Iterator[object]:
+def new_context(browser) -> object:
+    """A context as every browser test gets it: 1280x900, TIMEOUT_MS for any wait."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     ctx.set_default_timeout(TIMEOUT_MS)
+    return ctx
+
+
+def screenshot_if_failed(request: pytest.FixtureRequest, ctx) -> None:
+    """After a failed test: ``failed-N.png`` of each page ``ctx`` has open."""
+    if not request.node.stash.get(_FAILED, False):
+        return
+    for number, open_page in enumerate(ctx.pages, start=1):
+        try:
+            open_page.screenshot(path=str(_folder(request.node) / f"failed-{number}.png"),
+                                 full_page=True, timeout=5_000)
+        except Exception as exc:  # noqa: BLE001 - a crashed page must not hide the failure
+            print(f"no failure screenshot of page {number}: {exc}")
+
+
+def tidy_for_the_next_test(request: pytest.FixtureRequest, keep,
+                           cookies: re.Pattern[str] | None = None) -> None:
+    """For a page that several tests share (a page costs Chromium over 1 s of CPU, a
+    JupyterLab load 5 s): the failure screenshot, then every other page of its context
+    closed and the cookies whose names match ``cookies`` (all when None) forgotten."""
+    ctx = keep.context
+    screenshot_if_failed(request, ctx)
+    for other in ctx.pages:
+        if other is not keep:
+            other.close()
+    if cookies is None:
+        ctx.clear_cookies()
+    else:
+        ctx.clear_cookies(name=cookies)
+    assert not [c["name"] for c in ctx.cookies() if cookies is None or cookies.match(c["name"])]
+
+
+@pytest.fixture
+def context(browser, request: pytest.FixtureRequest) -> Iterator[object]:
+    ctx = new_context(browser)
     yield ctx
-    if request.node.stash.get(_FAILED, False):  # what the pages showed when it failed
-        for number, open_page in enumerate(ctx.pages, start=1):
-            try:
-                open_page.screenshot(path=str(_folder(request.node) / f"failed-{number}.png"),
-                                     full_page=True, timeout=5_000)
-            except Exception as exc:  # noqa: BLE001 - a crashed page must not hide the failure
-                print(f"no failure screenshot of page {number}: {exc}")
+    screenshot_if_failed(request, ctx)
     ctx.close()
 
 

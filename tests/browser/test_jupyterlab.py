@@ -12,6 +12,12 @@ The test does what the notebooks tell the learner to do: run the cells one by on
 (Shift+Enter), click the login link (a new tab), log in, click Allow or Deny, watch the
 widget, run the next cell; paste the address when no listener can receive it; post the
 Account and find it in ORG B. Screenshots: ``artifacts/browser/<test>/``.
+
+The tests of a group share one JupyterLab page (``lab_page``): loading JupyterLab costs
+Chromium about 5 s of CPU and a new context 1.3 s, which a 2-core ``make test`` cannot pay per
+test. Between tests the page closes its documents, the test server shuts their kernels down
+and the context forgets the orgs' cookies, so each test still starts logged out of the orgs
+with only its own notebook open. The first load's console is kept for the 00 test.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -33,6 +39,7 @@ from playwright.sync_api import Locator, Page, expect
 
 import localorg
 from helpers.tutorial.dryrun import SEED, environment, free_ports
+from tests.browser.conftest import new_context, tidy_for_the_next_test
 from tests.conftest import REPO, stop_process, wait_for_server
 
 pytestmark = pytest.mark.browser
@@ -62,10 +69,15 @@ class Lab:
     orgs: localorg.LocalOrgInfo
     folder: Path
     tree: str = ""  # the notebooks' folder as JupyterLab sees it ("notebooks/" at the root)
+    console: list[str] = field(default_factory=list)  # lab_page's first load
 
     def open(self, page: Page, notebook: str) -> Notebook:
-        # ?reset: a fresh layout, without the notebooks an earlier test left open
-        page.goto(f"{self.url}/lab/tree/{self.tree}{notebook}?reset&token={self.token}")
+        if page.url.startswith(f"{self.url}/lab"):  # JupyterLab already loaded (lab_page)
+            page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', "
+                          "{path, factory: 'Notebook'}).then(() => null)",
+                          f"{self.tree}{notebook}")
+        else:  # ?reset: a fresh layout, without the notebooks an earlier test left open
+            page.goto(f"{self.url}/lab/tree/{self.tree}{notebook}?reset&token={self.token}")
         cells = json.loads((self.folder / notebook).read_text())["cells"]
         nb = Notebook(page, ["".join(cell["source"]) for cell in cells])
         expect(nb.cells.first).to_be_visible(timeout=KERNEL_MS)
@@ -147,7 +159,8 @@ def run_lab(root: Path, notebooks: Path, port: int, env: dict[str, str],
          f"--ServerApp.root_dir={served or notebooks}", "--ServerApp.port_retries=0",
          "--ServerApp.terminals_enabled=False",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly"],  # no PyPI queries
+         "--LabApp.extension_manager=readonly",  # no PyPI queries
+         "--LabApp.expose_app_in_browser=True"],  # window.jupyterapp, for lab_page
         cwd=notebooks, env=lab_env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     probe = requests.Session()
@@ -186,6 +199,42 @@ def lab(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:  # 
     while port == callback:  # the callback port is free until a login cell runs
         port = free_ports(1)
     yield from run_lab(root, notebooks, port, env, orgs, data, served=root)
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser, lab: Lab) -> Iterator[Page]:
+    """One JupyterLab page for the module's tests in this worker (the module docstring says
+    why); its first load's console messages go to ``lab.console``."""
+    ctx = new_context(browser)
+    page = ctx.new_page()
+    page.on("console", lambda message: lab.console.append(message.text))
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=KERNEL_MS)
+    page.evaluate("() => window.jupyterapp.restored.then(() => null)")
+    yield page
+    ctx.close()
+
+
+@pytest.fixture
+def page(lab_page: Page, lab: Lab, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """The shared page (instead of conftest's page of its own), left as the next test needs
+    it: only the JupyterLab tab, no document open, no kernel running, logged out of the orgs."""
+    yield lab_page
+    # The orgs' session cookies (localorg/web/sessions.py names them); JupyterLab's stay
+    tidy_for_the_next_test(request, lab_page, cookies=re.compile(r"^localorg_sid_"))
+    # Closed without the "unsaved changes" dialog (autosave is off in these tests)
+    lab_page.evaluate("""() => {
+        for (const widget of Array.from(window.jupyterapp.shell.widgets('main'))) {
+            if (widget.context) { widget.context.model.dirty = false; }
+            widget.close();
+        }
+    }""")
+    api = requests.Session()
+    api.trust_env = False
+    api.headers["Authorization"] = f"token {lab.token}"
+    for session in api.get(f"{lab.url}/api/sessions", timeout=30).json():
+        api.delete(f"{lab.url}/api/sessions/{session['id']}", timeout=30).raise_for_status()
+    api.close()
 
 
 def log_in_tab(tab: Page, lab: Lab, shots) -> None:
@@ -406,9 +455,6 @@ def test_notebook_00_every_link_and_image_resolves(page, lab, shots):
     other notebooks) open, and the diagram image loads. JupyterLab loads every extension
     without an "Unsatisfied version" warning (4.5 logged 14: ipywidgets and
     jupyter-server-proxy ask for ^4.6)."""
-    unsatisfied: list[str] = []
-    page.on("console", lambda m: unsatisfied.append(m.text)
-            if "Unsatisfied version" in m.text else None)
     nb = lab.open(page, NOTEBOOKS[3])
     rendered = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedMarkdown")
     images = rendered.locator("img")
@@ -430,4 +476,6 @@ def test_notebook_00_every_link_and_image_resolves(page, lab, shots):
     expect(page.locator(".jp-Dialog")).to_have_count(0)  # no "Cannot open" error
     shots(page, "link-opened")
     assert nb  # the notebook stayed open
+    assert lab.console, "lab_page recorded no console message of JupyterLab's load"
+    unsatisfied = [text for text in lab.console if "Unsatisfied version" in text]
     assert not unsatisfied, "\n".join(unsatisfied)

@@ -4,7 +4,8 @@ Each test drives the flow a learner's browser goes through: a real
 :class:`~helpers.oauth.AuthorizationFlow`, a real :class:`~helpers.oauth.CallbackListener`
 on a free loopback port (its app's Callback URL says ``localhost``; Chromium resolves it to
 127.0.0.1, where the listener is), ORG B's login and consent pages. Screenshots of every
-step land in ``artifacts/browser/<test>/``.
+step land in ``artifacts/browser/<test>/``. The tests share one page (``shared_page``), which
+each leaves logged out, with no other page open, on ``about:blank``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from helpers.errors import AuthorizationDenied, StateMismatchError, TokenRequest
 from helpers.oauth import AuthorizationFlow, AuthorizationGrant, CallbackListener, OAuthClient
 from helpers.settings import Settings, load_settings
 from helpers.tutorial.dryrun import free_ports
+from tests.browser.conftest import new_context, tidy_for_the_next_test
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +55,27 @@ class Waiting:
         self.thread.join(timeout=10)  # the page already shows the answer: this is immediate
         assert self.outcome, "the listener's wait() did not return"
         return self.outcome[0]
+
+
+@pytest.fixture(scope="module")
+def shared_page(browser) -> Iterator[Page]:
+    ctx = new_context(browser)
+    yield ctx.new_page()
+    ctx.close()
+
+
+@pytest.fixture
+def page(shared_page: Page, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """The module's one page instead of conftest's page of its own (a new page costs
+    Chromium over 1 s of CPU), logged out again after each test."""
+    yield shared_page
+    tidy_for_the_next_test(request, shared_page)
+    shared_page.goto("about:blank")
+
+
+@pytest.fixture
+def context(page: Page):
+    return page.context
 
 
 @pytest.fixture

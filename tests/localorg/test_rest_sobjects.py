@@ -88,7 +88,8 @@ def test_create_get_update_delete_roundtrip(orgs):
     assert patched.status_code == 404
     assert patched.json() == [{"message": "entity is deleted", "errorCode": "ENTITY_IS_DELETED",
                                "fields": []}]
-    assert api.patch(f"sobjects/Account/{rid[:14]}X", json={"Name": "x"}).json() == NOT_FOUND
+    other = rid[:14] + ("Y" if rid[14] == "X" else "X")  # another id: 1 in 62 ids ended in X
+    assert api.patch(f"sobjects/Account/{other}", json={"Name": "x"}).json() == NOT_FOUND
     # Soft delete: still there for queryAll, with IsDeleted.
     q = format_soql("SELECT Id, IsDeleted FROM Account WHERE Id = {}", rid)
     assert api.get("query/", params={"q": q}).json()["totalSize"] == 0
