@@ -42,12 +42,26 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
             _stack.close()
 
 
+SLOW_FIRST = ("tests/browser/", "notebooks/", "tests/realclients/", "tests/test_lab.py",
+              "tests/test_sfdx_org_a.py")
+
+
+def _slow_first(item: pytest.Item) -> int:
+    return next((i for i, start in enumerate(SLOW_FIRST) if item.nodeid.startswith(start)),
+                len(SLOW_FIRST))
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Under pytest-xdist (`-n`, `--dist loadgroup`) the notebooks stay together on one worker,
     # in name order: their committed outputs come from running 00..09 against one seeded server.
     # Each module of tests/browser shares one JupyterLab (a module fixture): one worker each,
     # unless its tests name their own groups (then each group starts its own JupyterLab).
+    # Longest units first (the notebooks, each browser group, Salesforce's Node clients, make
+    # lab): xdist hands out work in this order, so short tests fill the end instead of one
+    # worker finishing a 20-second test alone (it did: 12 s of a 134 s run). Stable: the
+    # notebooks keep their order.
+    items.sort(key=_slow_first)
     for item in items:
         if _is_notebook(item):
             item.add_marker(pytest.mark.xdist_group("notebooks"))
