@@ -98,15 +98,15 @@ def free_port_base(count: int = 3) -> int:
     port to change.
     """
     low, high = _ephemeral_range()
-    candidates = [(1024, low - count)] if low - count > 1024 else []
-    if high + 1 < 65535 - count:
-        candidates.append((high + 1, 65535 - count))
-    if not candidates:  # no room outside the range: take what the kernel gives
+    # From 10000 up: below are the well-known development ports (8700 is ours, 8888 Jupyter's)
+    candidates = [(first, last) for first, last in ((10_000, low - count),
+                                                    (high + 1, 65535 - count)) if first < last]
+    if not candidates:  # no room outside the range: anywhere above the privileged ports
         candidates = [(1024, 65535 - count)]
     pick = random.SystemRandom()
     for _ in range(200):
-        start, end = pick.choice(candidates)
-        base = pick.randint(max(start, 10_000) if end > 10_000 else start, end)
+        first, last = pick.choice(candidates)
+        base = pick.randint(first, last)
         socks = []
         try:
             for port in range(base, base + count):

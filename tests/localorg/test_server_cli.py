@@ -199,3 +199,14 @@ def test_python_api_reports_a_start_failure_clearly(tmp_path):
 def test_default_data_folder_is_ignored_by_git():
     assert config.DEFAULT_DATA_DIR == REPO / ".localorg"
     assert ".localorg/" in (REPO / ".gitignore").read_text().splitlines()
+
+
+def test_free_port_base_stays_out_of_the_ephemeral_range():
+    """CI lost a race once: a base found free in the kernel's ephemeral range was taken by an
+    outgoing connection before the server bound it. Bases come from outside it now."""
+    from localorg.config import _ephemeral_range
+
+    low, high = _ephemeral_range()
+    for _ in range(50):
+        base = free_port_base()
+        assert base >= 10_000 and (base + 2 < low or base > high), base
