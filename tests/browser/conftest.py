@@ -14,9 +14,9 @@ with ``LOCALORG_SHOTS=1`` (``LOCALORG_SHOTS=1 make test``); a failing test alway
 screenshot of every page it had open (``failed-N.png``).
 
 One browser per session (a fresh temporary profile, made by Playwright), one context per
-test (its own cookies, so every test starts logged out). test_jupyterlab.py keeps one
-JupyterLab page per module instead (its docstring says why) and clears the orgs' cookies
-between tests.
+test (its own cookies, so every test starts logged out). test_jupyterlab.py and
+test_pages.py share one page per module instead (a page costs Chromium over 1 s of CPU, a
+JupyterLab load 5 s); ``tidy_for_the_next_test`` clears cookies and other tabs between tests.
 """
 
 from __future__ import annotations

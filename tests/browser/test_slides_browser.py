@@ -77,4 +77,3 @@ def test_slideshow_renders_the_first_slide_without_console_errors(slides_lab: La
     theme = slides.locator("body")
     expect(theme).to_have_class(re.compile(r"\btheme-white\b"))
     expect(present.locator("h1").first).to_have_css("text-transform", "none")
-
